@@ -1,0 +1,42 @@
+/**
+ * Lib boundaries: the libs form a DAG with core at the bottom
+ *   core <- rbac <- tenancy <- auth <- (invitations, audit, flags, mail ...)
+ * and apps import libs only through their index (@saasready/<lib>).
+ */
+const order = ['core', 'rbac', 'tenancy', 'auth', 'audit', 'mail', 'invitations', 'flags'];
+const forbidden = [
+  {
+    name: 'no-circular',
+    severity: 'error',
+    from: {},
+    to: { circular: true, pathNot: 'node_modules' },
+  },
+  {
+    name: 'libs-not-into-apps',
+    severity: 'error',
+    from: { path: '^libs/' },
+    to: { path: '^apps/' },
+  },
+];
+// A lib may import only the libs below it in `order`.
+order.forEach((lib, i) => {
+  const above = order.slice(i + 1);
+  if (above.length) {
+    forbidden.push({
+      name: `${lib}-not-above`,
+      severity: 'error',
+      comment: `libs/${lib} must not depend on ${above.join(', ')}`,
+      from: { path: `^libs/${lib}/` },
+      to: { path: `^libs/(${above.join('|')})/` },
+    });
+  }
+});
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^dist/|\\.spec\\.ts$)' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+  },
+};

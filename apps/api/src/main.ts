@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig, loadDotEnv } from '@saasready/core';
+import { createApiApp } from './app.factory';
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
+  }
+  const app = await createApiApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  const url = `http://localhost:${config.port}`;
+  if (config.databaseMode === 'embedded') {
+    process.stdout.write(
+      `\n  SaaSReady is running in EMBEDDED mode on ${url} (API at ${url}/api/v1, docs at ${url}/docs).\n` +
+        `  Data: embedded PostgreSQL (PGlite) in ${config.dataDir}; jobs run in-process; mail goes to the log.\n` +
+        `  For production set DATABASE_URL (PostgreSQL), REDIS_URL and ENCRYPTION_KEY, run \`npm run migration:run\`,\n` +
+        `  and run the worker with \`npm run start:worker\`. See README.md.\n\n`,
+    );
+  } else {
+    process.stdout.write(`SaaSReady API listening on ${url} (PostgreSQL mode${config.redisUrl ? ', Redis' : ', no Redis'})\n`);
+  }
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    process.stdout.write(`${signal} received: finishing in-flight requests and closing\n`);
+    const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`SaaSReady failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

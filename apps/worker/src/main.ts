@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, createPino, loadConfig, loadDotEnv, PinoLogger } from '@saasready/core';
+import { WorkerModule } from './worker.module';
+
+/** The background worker (production mode): same libs as the API, no HTTP routes. */
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
+  }
+  const logger = new PinoLogger(createPino(config.logLevel));
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config }), { logger });
+  app.enableShutdownHooks();
+  logger.log('SaaSReady worker started', 'Worker');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`SaaSReady worker failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+export * from './auth.module';
+export * from './auth.service';
+export * from './access.guard';
+export * from './current-actor.decorator';
+export * from './users/user.entity';
+export * from './users/user.service';
+export * from './sessions/session.entity';
+export * from './sessions/session.service';
+export * from './tokens/signing-key.entity';
+export * from './tokens/key.service';
+export * from './tokens/token.service';
+export * from './passwords/password.service';
+export * from './passwords/common-passwords';
+export * from './dto/auth.dto';
+export * from './dto/auth-responses.dto';
+
+import { RefreshTokenEntity, SessionEntity } from './sessions/session.entity';
+import { SigningKeyEntity } from './tokens/signing-key.entity';
+import { UserEntity } from './users/user.entity';
+export const AUTH_ENTITIES = [UserEntity, SessionEntity, RefreshTokenEntity, SigningKeyEntity];

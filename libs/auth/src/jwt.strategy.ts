@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import * as jwt from 'jsonwebtoken';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Actor, APP_CONFIG, AppConfig, AppException, ErrorCode } from '@saasready/core';
+import { SessionService } from './sessions/session.service';
+import { KeyService } from './tokens/key.service';
+import { ACCESS_ALGORITHMS, AccessClaims } from './tokens/token.service';
+
+/**
+ * passport-jwt: RS256 only (alg allowlist), the key by `kid` from our published keys, `iss` and `aud`
+ * checked, `exp` enforced; then `typ` and the session's live state (memory-cached).
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    keys: KeyService,
+    private readonly sessions: SessionService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      algorithms: ACCESS_ALGORITHMS,
+      issuer: config.issuerUrl,
+      audience: config.jwtAudience,
+      ignoreExpiration: false,
+      secretOrKeyProvider: (_req: unknown, rawJwt: string, done: (err: unknown, key?: string | Buffer) => void) => {
+        const header = jwt.decode(rawJwt, { complete: true })?.header;
+        if (!header || header.alg !== 'RS256' || typeof header.kid !== 'string') return done(new jwt.JsonWebTokenError('bad header'));
+        keys.verificationKey(header.kid).then(
+          (key) => (key ? done(null, key as unknown as Buffer) : done(new jwt.JsonWebTokenError('unknown kid'))),
+          (e: unknown) => done(e),
+        );
+      },
+    });
+  }
+
+  async validate(claims: AccessClaims): Promise<Actor> {
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
+      throw AppException.unauthorized(ErrorCode.TokenInvalid, 'The access token is not valid.');
+    }
+    const state = await this.sessions.state(claims.sid);
+    if (!state || state.userId !== claims.sub) throw AppException.unauthorized(ErrorCode.TokenInvalid, 'The access token is not valid.');
+    if (state.revoked || !state.userActive) throw AppException.unauthorized(ErrorCode.SessionRevoked, 'The session has been ended.');
+    return { userId: state.userId, email: state.email, sessionId: claims.sid, currentOrgId: state.currentOrgId };
+  }
+}

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/** Every environment variable SaaSReady reads. Nothing outside this folder reads process.env. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration like 15m, 30d, 2s (got "${v}")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const intInRange = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .refine(
+      (v) => {
+        if (v === undefined) return true;
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL with protocol ${protocols.join(' or ')}`,
+    );
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intInRange(8000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  DATABASE_POOL_SIZE: intInRange(10, 1, 200),
+  REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+  DATA_DIR: z.string().default('./.data'),
+  APP_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
+  ISSUER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_AUDIENCE: z.string().min(1).default('saasready'),
+  SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
+  MAIL_FROM: z.string().default('SaaSReady <no-reply@localhost>'),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_TTL: duration('30d'),
+  INVITATION_TTL: duration('7d'),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, ctx): boolean | number | string[] => {
+      const s = v.trim();
+      if (s === 'false' || s === '') return false;
+      if (s === 'true') return true;
+      if (/^\d+$/.test(s)) return Number(s);
+      const parts = s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const ok = parts.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p) || ['loopback', 'linklocal', 'uniquelocal'].includes(p));
+      if (!ok) {
+        ctx.addIssue({ code: 'custom', message: 'must be false, true, a hop count, or a comma-separated list of addresses/CIDRs' });
+        return z.NEVER;
+      }
+      return parts;
+    }),
+  INSTANCE_ADMIN_EMAILS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ARGON2_MEMORY_KIB: intInRange(19456, 19456, 4_194_304),
+  ARGON2_ITERATIONS: intInRange(2, 2, 100),
+  ARGON2_PARALLELISM: intInRange(1, 1, 16),
+  MIGRATIONS_RUN: z.enum(['auto', 'true', 'false']).default('auto'),
+  SHUTDOWN_TIMEOUT: duration('10s'),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** `embedded` runs PGlite in-process; `postgres` uses DATABASE_URL. */
+  databaseMode: 'embedded' | 'postgres';
+  databaseUrl?: string;
+  databasePoolSize: number;
+  redisUrl?: string;
+  dataDir: string;
+  appUrl: string;
+  issuerUrl: string;
+  jwtAudience: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  invitationTtlMs: number;
+  trustProxy: boolean | number | string[];
+  instanceAdminEmails: string[];
+  /** 32-byte key; in embedded mode generated once into DATA_DIR. */
+  encryptionKey: Buffer;
+  logLevel: string;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Whether the process runs pending migrations itself at start. */
+  runMigrationsAtStart: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads `.env` (if present) without overriding variables already set. */
+export function loadDotEnv(env: NodeJS.ProcessEnv = process.env, file = '.env'): void {
+  if (!existsSync(file)) return;
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)?\s*$/.exec(line);
+    if (!m || line.trim().startsWith('#')) continue;
+    let value = (m[2] ?? '').trim();
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+    if (env[m[1]] === undefined) env[m[1]] = value;
+  }
+}
+
+/**
+ * Validates the environment once. A bad value throws a ConfigError naming the variable.
+ * In embedded mode a missing ENCRYPTION_KEY is generated into DATA_DIR (mode 0600).
+ */
+export function loadConfig(env: Env = process.env, options: { createDataDir?: boolean } = {}): AppConfig {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const databaseMode = c.DATABASE_URL ? 'postgres' : 'embedded';
+  const dataDir = isAbsolute(c.DATA_DIR) ? c.DATA_DIR : resolve(process.cwd(), c.DATA_DIR);
+  let encryptionKey: Buffer;
+  if (c.ENCRYPTION_KEY) {
+    encryptionKey = Buffer.from(c.ENCRYPTION_KEY, 'base64');
+  } else if (databaseMode === 'postgres') {
+    throw new ConfigError(
+      'Invalid configuration:\n  ENCRYPTION_KEY: required when DATABASE_URL is set (32 random bytes, base64; e.g. `openssl rand -base64 32`)',
+    );
+  } else {
+    encryptionKey = embeddedEncryptionKey(dataDir, options.createDataDir ?? true);
+  }
+  return {
+    env: c.NODE_ENV,
+    port: c.PORT,
+    host: c.HOST,
+    databaseMode,
+    databaseUrl: c.DATABASE_URL,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
+    redisUrl: c.REDIS_URL,
+    dataDir,
+    appUrl: c.APP_URL.replace(/\/+$/, ''),
+    issuerUrl: (c.ISSUER_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    jwtAudience: c.JWT_AUDIENCE,
+    smtpUrl: c.SMTP_URL,
+    mailFrom: c.MAIL_FROM,
+    accessTokenTtlMs: c.ACCESS_TOKEN_TTL,
+    refreshTokenTtlMs: c.REFRESH_TOKEN_TTL,
+    invitationTtlMs: c.INVITATION_TTL,
+    trustProxy: c.TRUST_PROXY,
+    instanceAdminEmails: c.INSTANCE_ADMIN_EMAILS,
+    encryptionKey,
+    logLevel: c.LOG_LEVEL,
+    argon2: { memoryCost: c.ARGON2_MEMORY_KIB, timeCost: c.ARGON2_ITERATIONS, parallelism: c.ARGON2_PARALLELISM },
+    runMigrationsAtStart: c.MIGRATIONS_RUN === 'auto' ? databaseMode === 'embedded' : c.MIGRATIONS_RUN === 'true',
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
+  };
+}
+
+function embeddedEncryptionKey(dataDir: string, create: boolean): Buffer {
+  const file = join(dataDir, 'encryption.key');
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== 32) throw new ConfigError(`Invalid configuration:\n  ENCRYPTION_KEY: ${file} does not hold 32 base64 bytes`);
+    return key;
+  }
+  if (!create) throw new ConfigError(`Invalid configuration:\n  ENCRYPTION_KEY: not set and ${file} does not exist`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return key;
+}

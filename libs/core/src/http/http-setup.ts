@@ -1,0 +1,48 @@
+import { NestFastifyApplication, FastifyAdapter } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger as Pino } from 'pino';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/config';
+import { RequestContext } from '../context/request-context';
+
+export const BODY_LIMIT = 65_536;
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+const USER_AGENT_MAX = 512;
+
+/** The Fastify adapter with the contract's HTTP rules: body limit, trusted proxies, request ids. */
+export function createFastifyAdapter(config: AppConfig, logger: Pino, logRequests = true): FastifyAdapter {
+  const options: Record<string, unknown> = {
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy as boolean,
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: !logRequests, requestIdLogLabel: 'request_id' }),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  };
+  return new FastifyAdapter(options as ConstructorParameters<typeof FastifyAdapter>[0]) as FastifyAdapter;
+}
+
+/** Hooks that must run for every request, including ones that never reach a Nest handler. */
+export function configureHttp(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+
+  fastify.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    RequestContext.run({ requestId: String(req.id), ip: req.ip ?? null, userAgent: userAgentOf(req) }, done);
+  });
+
+  // Only JSON bodies (Nest's own parsers are off: bodyParser false): anything else with a body is 415,
+  // JSON parse errors 400 malformed_body; Fastify's errors reach the ProblemFilter through Nest.
+  fastify.removeContentTypeParser('text/plain');
+}
+
+export function userAgentOf(req: FastifyRequest): string | null {
+  const ua = req.headers['user-agent'];
+  if (typeof ua !== 'string' || ua.length === 0) return null;
+  // eslint-disable-next-line no-control-regex
+  return ua.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, USER_AGENT_MAX);
+}
