@@ -1,9 +1,9 @@
 /**
  * Lib boundaries: the libs form a DAG with core at the bottom
- *   core <- rbac <- tenancy <- auth <- (invitations, audit, flags, mail ...)
+ *   core <- audit <- rbac <- tenancy <- auth <- mail <- invitations <- flags
  * and apps import libs only through their index (@saasready/<lib>).
  */
-const order = ['core', 'rbac', 'tenancy', 'auth', 'audit', 'mail', 'invitations', 'flags'];
+const order = ['core', 'audit', 'rbac', 'tenancy', 'auth', 'mail', 'invitations', 'flags'];
 const forbidden = [
   {
     name: 'no-circular',
