@@ -28,4 +28,17 @@ describe('smoke: register, me, errors', () => {
     expectProblem(res, 404, 'not_found');
     expect(res.headers['x-request-id']).toBeTruthy();
   });
+
+  it('serves liveness, readiness, metrics and the OpenAPI document', async () => {
+    await t.http().get('/health/live').expect(200, { status: 'ok' });
+    const ready = await t.http().get('/health/ready').expect(200);
+    expect(ready.body.checks.database).toBe('ok');
+    const metrics = await t.http().get('/metrics').expect(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    expect(metrics.text).toContain('saasready_http_request_duration_seconds_bucket');
+    expect(metrics.text).toContain('route="/api/v1/auth/register"');
+    const doc = await t.http().get('/docs/openapi.json').expect(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(doc.body.paths['/api/v1/auth/login']).toBeDefined();
+  });
 });

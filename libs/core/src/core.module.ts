@@ -8,6 +8,7 @@ import { RedisModule } from './cache/redis.module';
 import { ProblemFilter } from './errors/problem.filter';
 import { StrictValidationPipe } from './http/validation';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics';
 import { Global } from '@nestjs/common';
 
 export interface CoreModuleOptions extends DatabaseModuleOptions {
@@ -39,7 +40,7 @@ export class CoreModule {
           exports: [Clock],
         },
       ],
-      controllers: options.http === false ? [] : [HealthController],
+      controllers: options.http === false ? [] : [HealthController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },

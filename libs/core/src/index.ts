@@ -20,3 +20,4 @@ export * from './http/validation';
 export * from './logging/logger';
 export * from './health/health.controller';
 export * from './core.module';
+export * from './metrics/metrics';

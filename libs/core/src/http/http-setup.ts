@@ -5,6 +5,7 @@ import type { Logger as Pino } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/config';
 import { RequestContext } from '../context/request-context';
+import { httpDuration } from '../metrics/metrics';
 
 export const BODY_LIMIT = 65_536;
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -29,6 +30,12 @@ export function createFastifyAdapter(config: AppConfig, logger: Pino, logRequest
 /** Hooks that must run for every request, including ones that never reach a Nest handler. */
 export function configureHttp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
 
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
