@@ -1,9 +1,9 @@
 /**
  * Lib boundaries: the libs form a DAG with core at the bottom
- *   core <- audit <- rbac <- tenancy <- auth <- mail <- invitations <- flags
+ *   core <- audit <- mail <- rbac <- tenancy <- auth <- invitations <- flags
  * and apps import libs only through their index (@saasready/<lib>).
  */
-const order = ['core', 'audit', 'rbac', 'tenancy', 'auth', 'mail', 'invitations', 'flags'];
+const order = ['core', 'audit', 'mail', 'rbac', 'tenancy', 'auth', 'invitations', 'flags'];
 const forbidden = [
   {
     name: 'no-circular',
