@@ -1,11 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import * as jwt from 'jsonwebtoken';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-jwt';
 import { Actor, APP_CONFIG, AppConfig, AppException, ErrorCode } from '@saasready/core';
 import { SessionService } from './sessions/session.service';
 import { KeyService } from './tokens/key.service';
 import { ACCESS_ALGORITHMS, AccessClaims } from './tokens/token.service';
+
+/** Exactly `Bearer <header>.<payload>.<signature>` (scheme case-insensitive): anything else is no token. */
+const BEARER_RE = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i;
+
+export function bearerTokenOf(req: { headers?: Record<string, string | string[] | undefined> }): string | null {
+  const header = req.headers?.authorization;
+  return typeof header === 'string' ? (BEARER_RE.exec(header)?.[1] ?? null) : null;
+}
 
 /**
  * passport-jwt: RS256 only (alg allowlist), the key by `kid` from our published keys, `iss` and `aud`
@@ -19,7 +27,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // passport-jwt's own extractor takes the first word after `Bearer` and ignores what follows.
+      jwtFromRequest: bearerTokenOf,
       algorithms: ACCESS_ALGORITHMS,
       issuer: config.issuerUrl,
       audience: config.jwtAudience,
@@ -36,7 +45,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(claims: AccessClaims): Promise<Actor> {
-    if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
+    if (
+      claims.typ !== 'access' ||
+      typeof claims.sub !== 'string' ||
+      typeof claims.sid !== 'string' ||
+      typeof claims.exp !== 'number' ||
+      typeof claims.iat !== 'number' ||
+      typeof claims.jti !== 'string'
+    ) {
       throw AppException.unauthorized(ErrorCode.TokenInvalid, 'The access token is not valid.');
     }
     const state = await this.sessions.state(claims.sid);

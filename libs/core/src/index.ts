@@ -21,3 +21,5 @@ export * from './logging/logger';
 export * from './health/health.controller';
 export * from './core.module';
 export * from './metrics/metrics';
+export * from './throttle/rate-limit';
+export * from './throttle/rate-limit.store';

@@ -20,6 +20,13 @@ export class RegisterDto {
   @MaxLength(200)
   @Matches(/\S/, { message: 'must not be blank' })
   full_name: string;
+
+  /** The token of an invitation (`{APP_URL}/accept-invite?token=...`): join its organization instead of getting a personal one. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
+  invitation_token?: string;
 }
 
 export class LoginDto {
@@ -39,9 +46,10 @@ export class LoginDto {
 }
 
 export class RefreshDto {
+  /** Long enough for an access token posted by mistake to reach the service and be 401 token_invalid. */
   @IsString()
   @IsNotEmpty()
-  @MaxLength(512)
+  @MaxLength(8192)
   refresh_token: string;
 }
 

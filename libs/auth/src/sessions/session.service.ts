@@ -15,6 +15,15 @@ import {
 } from '@saasready/core';
 import { RefreshTokenEntity, SessionEntity } from './session.entity';
 
+/**
+ * The rows of an `UPDATE ... RETURNING` run through `manager.query`: TypeORM's PostgreSQL driver answers
+ * `[rows, rowCount]` for UPDATE and DELETE (and only `rows` for other statements).
+ */
+function updatedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
 /** What every authenticated request needs to know about its session, kept in memory. */
 export interface SessionState {
   userId: string;
@@ -97,12 +106,14 @@ export class SessionService implements OnModuleInit {
   async rotate(refreshToken: string, onReuse: (session: SessionEntity) => Promise<void>): Promise<NewSession> {
     const hash = sha256(refreshToken);
     const now = this.clock.now();
-    const claimed: { session_id: string; expires_at: Date }[] = await this.tx
-      .manager()
-      .query(`UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL RETURNING session_id, expires_at`, [
-        hash,
-        now,
-      ]);
+    const claimed = updatedRows<{ session_id: string; expires_at: Date }>(
+      await this.tx
+        .manager()
+        .query(`UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL RETURNING session_id, expires_at`, [
+          hash,
+          now,
+        ]),
+    );
     if (claimed.length === 0) {
       const known = await this.tx.repo(RefreshTokenEntity).findOne({ where: { tokenHash: hash } });
       if (!known) throw AppException.unauthorized(ErrorCode.TokenInvalid, 'The refresh token is not valid.');
@@ -145,32 +156,39 @@ export class SessionService implements OnModuleInit {
 
   async revoke(sessionIds: string[], reason: RevokeReason): Promise<string[]> {
     if (sessionIds.length === 0) return [];
-    const rows: { id: string }[] = await this.tx
-      .manager()
-      .query(`UPDATE sessions SET revoked_at = $2, revoke_reason = $3 WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL RETURNING id`, [
-        sessionIds,
-        this.clock.now(),
-        reason,
-      ]);
+    const rows = updatedRows<{ id: string }>(
+      await this.tx
+        .manager()
+        .query(`UPDATE sessions SET revoked_at = $2, revoke_reason = $3 WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL RETURNING id`, [
+          sessionIds,
+          this.clock.now(),
+          reason,
+        ]),
+    );
     for (const id of sessionIds) await this.tx.afterCommit(() => this.bus.publish(SessionService.TOPIC, id));
     return rows.map((r) => r.id);
   }
 
   /** Revokes every live session of the user, except `keep` if given. Returns the revoked ids. */
   async revokeAllForUser(userId: string, reason: RevokeReason, keep?: string): Promise<string[]> {
-    const rows: { id: string }[] = await this.tx
-      .manager()
-      .query(
-        `UPDATE sessions SET revoked_at = $2, revoke_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4) RETURNING id`,
-        [userId, this.clock.now(), reason, keep ?? null],
-      );
+    const rows = updatedRows<{ id: string }>(
+      await this.tx
+        .manager()
+        .query(
+          `UPDATE sessions SET revoked_at = $2, revoke_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4) RETURNING id`,
+          [userId, this.clock.now(), reason, keep ?? null],
+        ),
+    );
     await this.tx.afterCommit(() => this.bus.publish(SessionService.TOPIC, `user:${userId}`));
     return rows.map((r) => r.id);
   }
 
   async findLive(userId: string): Promise<SessionEntity[]> {
     const now = this.clock.now();
-    const rows = await this.tx.repo(SessionEntity).find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'DESC' } });
+    // newest first; ids (UUIDv7) break ties within a millisecond
+    const rows = await this.tx
+      .repo(SessionEntity)
+      .find({ where: { userId, revokedAt: IsNull() }, order: { createdAt: 'DESC', id: 'DESC' } });
     return rows.filter((s) => s.expiresAt.getTime() > now.getTime());
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration';
@@ -19,6 +20,34 @@ const duration = (fallback: string) =>
     });
 
 const intInRange = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const rate = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const m = /^(\d{1,7})\/(.+)$/.exec(v.trim());
+      const windowMs = m ? parseDuration(m[2]) : null;
+      if (!m || windowMs === null) {
+        ctx.addIssue({ code: 'custom', message: `must be <count>/<duration>, e.g. 30/1m (got "${v}")` });
+        return z.NEVER;
+      }
+      return { limit: Number(m[1]), windowMs };
+    });
+
+/** One TRUST_PROXY list entry as Fastify (proxy-addr) compiles it: a named range, an address, address/prefix or IPv4 address/netmask. */
+function isTrustedProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, range, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (!version || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (version === 4 ? 32 : 128);
+  if (version !== 4 || isIP(range) !== 4) return false;
+  const bits = range.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const inverted = 0xffffffff - bits; // a netmask is ones then zeros: its complement + 1 is a power of two
+  return (inverted & (inverted + 1)) === 0;
+}
 
 const optionalUrl = (protocols: string[]) =>
   z
@@ -65,7 +94,7 @@ const schema = z.object({
         .split(',')
         .map((p) => p.trim())
         .filter(Boolean);
-      const ok = parts.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p) || ['loopback', 'linklocal', 'uniquelocal'].includes(p));
+      const ok = parts.every(isTrustedProxyEntry);
       if (!ok) {
         ctx.addIssue({ code: 'custom', message: 'must be false, true, a hop count, or a comma-separated list of addresses/CIDRs' });
         return z.NEVER;
@@ -91,6 +120,31 @@ const schema = z.object({
   ARGON2_PARALLELISM: intInRange(1, 1, 16),
   MIGRATIONS_RUN: z.enum(['auto', 'true', 'false']).default('auto'),
   SHUTDOWN_TIMEOUT: duration('10s'),
+  // Per-client-address limits: "<count>/<window>", e.g. 30/1m; 0/1m turns a limit off.
+  RATE_LIMIT_LOGIN: rate('30/1m'),
+  RATE_LIMIT_REGISTER: rate('10/1m'),
+  RATE_LIMIT_REFRESH: rate('120/1m'),
+  RATE_LIMIT_PASSWORD: rate('10/1m'),
+  RATE_LIMIT_INVITATION_PREVIEW: rate('30/1m'),
+  RATE_LIMIT_TWO_FACTOR: rate('30/1m'),
+  // Account lockout: after LOCKOUT_THRESHOLD consecutive failures the account is locked for
+  // LOCKOUT_BASE, doubling with each further lock up to LOCKOUT_MAX; never permanent.
+  LOCKOUT_THRESHOLD: intInRange(5, 1, 10),
+  LOCKOUT_BASE: duration('1m'),
+  LOCKOUT_MAX: duration('15m'),
+  // Days audit rows are kept (the worker prunes older ones daily); unset: kept forever.
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  // Email delivery (libs/mail): outbox relay period, attempts per email, first retry delay (doubling).
+  MAIL_RELAY_INTERVAL: duration('5s'),
+  MAIL_MAX_ATTEMPTS: intInRange(12, 1, 50),
+  MAIL_RETRY_DELAY: duration('2s'),
+  // Prefix of the BullMQ keys in Redis (several deployments can share one Redis).
+  QUEUE_PREFIX: z
+    .string()
+    .default('saasready')
+    .refine((v) => /^[A-Za-z0-9_.-]{1,64}$/.test(v), 'must be 1 to 64 characters of [A-Za-z0-9_.-]'),
+  // The worker's health endpoint (GET /health); 0: any free port (logged at start).
+  WORKER_HEALTH_PORT: intInRange(8001, 0, 65535),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -122,6 +176,19 @@ export interface AppConfig {
   /** Whether the process runs pending migrations itself at start. */
   runMigrationsAtStart: boolean;
   shutdownTimeoutMs: number;
+  rateLimits: Record<
+    'login' | 'register' | 'refresh' | 'password' | 'invitation_preview' | 'two_factor',
+    { limit: number; windowMs: number }
+  >;
+  lockout: { threshold: number; baseMs: number; maxMs: number };
+  /** Days audit rows are kept; undefined: forever. */
+  auditRetentionDays?: number;
+  /** Email delivery: outbox relay period, attempts per email, first retry delay (doubling each time). */
+  mail: { relayIntervalMs: number; maxAttempts: number; retryDelayMs: number };
+  /** Prefix of the BullMQ keys in Redis. */
+  queuePrefix: string;
+  /** Port of the worker's GET /health (0: any free port). */
+  workerHealthPort: number;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +257,19 @@ export function loadConfig(env: Env = process.env, options: { createDataDir?: bo
     argon2: { memoryCost: c.ARGON2_MEMORY_KIB, timeCost: c.ARGON2_ITERATIONS, parallelism: c.ARGON2_PARALLELISM },
     runMigrationsAtStart: c.MIGRATIONS_RUN === 'auto' ? databaseMode === 'embedded' : c.MIGRATIONS_RUN === 'true',
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
+    rateLimits: {
+      login: c.RATE_LIMIT_LOGIN,
+      register: c.RATE_LIMIT_REGISTER,
+      refresh: c.RATE_LIMIT_REFRESH,
+      password: c.RATE_LIMIT_PASSWORD,
+      invitation_preview: c.RATE_LIMIT_INVITATION_PREVIEW,
+      two_factor: c.RATE_LIMIT_TWO_FACTOR,
+    },
+    lockout: { threshold: c.LOCKOUT_THRESHOLD, baseMs: c.LOCKOUT_BASE, maxMs: c.LOCKOUT_MAX },
+    auditRetentionDays: c.AUDIT_RETENTION_DAYS,
+    mail: { relayIntervalMs: c.MAIL_RELAY_INTERVAL, maxAttempts: c.MAIL_MAX_ATTEMPTS, retryDelayMs: c.MAIL_RETRY_DELAY },
+    queuePrefix: c.QUEUE_PREFIX,
+    workerHealthPort: c.WORKER_HEALTH_PORT,
   };
 }
 

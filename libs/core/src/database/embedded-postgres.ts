@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 
+const SPARE_CONNECTIONS = 16;
+
 export interface EmbeddedConnection {
   host: string;
   port: number;
@@ -37,14 +39,18 @@ export class EmbeddedPostgres {
     const db = await PGlite.create({ dataDir: pgdata });
     const port = 5432;
     const socketPath = join(this.dataDir, `.s.PGSQL.${port}`);
+    // The socket server refuses (EPIPE at the client) any connection over its limit instead of queueing it,
+    // so it admits more than the pool opens: another pool (a second app, the CLI), a test's SQL client and
+    // connections still closing count too. PGlite runs one query at a time whatever the count.
+    const limit = maxConnections + SPARE_CONNECTIONS;
     let server: InstanceType<typeof PGLiteSocketServer>;
     if (socketPath.length < 100) {
       if (existsSync(socketPath)) rmSync(socketPath); // stale socket of a killed process
-      server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
+      server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: limit });
       await server.start();
       this.conn = { host: this.dataDir, port };
     } else {
-      server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+      server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: limit });
       await server.start();
       const [, p] = server.getServerConn().split(':');
       this.conn = { host: '127.0.0.1', port: Number(p) };

@@ -27,6 +27,7 @@ export const ErrorCode = {
   RoleInUse: 'role_in_use',
   RoleNameTaken: 'role_name_taken',
   BuiltinRole: 'builtin_role',
+  TwoFactorAlreadyEnabled: 'two_factor_already_enabled',
   Conflict: 'conflict',
   InvitationExpired: 'invitation_expired',
   InvitationNotPending: 'invitation_not_pending',

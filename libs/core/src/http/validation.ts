@@ -13,9 +13,22 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return out;
 }
 
+/** The path of the first string holding U+0000 (PostgreSQL text and jsonb cannot store it), if any. */
+function nulField(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value !== 'object' || value === null || depth > 32) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes('\u0000')) return path ? `${path}.${k}` : k;
+    const found = nulField(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /**
  * class-validator on every DTO: unknown fields are refused (no mass assignment), values are
  * converted to the DTO's types, and failures become 400 validation_failed with a field list.
+ * A NUL character in a body, query or path value is 400 too (PostgreSQL cannot store it: not a 500).
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
@@ -36,6 +49,11 @@ export class StrictValidationPipe extends ValidationPipe {
       if (typeof value !== 'object' || Array.isArray(value)) {
         throw AppException.validation([{ field: '(body)', message: 'the body must be a JSON object' }]);
       }
+    }
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      const field = nulField(value, metadata.type === 'body' ? '' : (metadata.data ?? ''));
+      if (field !== undefined)
+        throw AppException.validation([{ field: field || `(${metadata.type})`, message: 'must not contain NUL characters' }]);
     }
     return super.transform(value, metadata);
   }
