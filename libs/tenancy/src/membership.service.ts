@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InvalidationBus, TransactionService, TtlCache } from '@saasready/core';
-import { ResolvedRole, RoleService } from '@saasready/rbac';
+import { BuiltInRole, ResolvedRole, RoleService, RoleUsageRegistry } from '@saasready/rbac';
 import { MembershipEntity } from './membership.entity';
 
 export interface MemberAccess {
@@ -22,6 +22,7 @@ export class MembershipService implements OnModuleInit {
     private readonly tx: TransactionService,
     private readonly roles: RoleService,
     private readonly bus: InvalidationBus,
+    private readonly roleUsage: RoleUsageRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -32,6 +33,8 @@ export class MembershipService implements OnModuleInit {
         this.cache.deleteWhere((k) => k.endsWith(suffix));
       } else this.cache.delete(key);
     });
+    // A custom role held by a member cannot be deleted (409 role_in_use).
+    this.roleUsage.register('members', (orgId, roleId) => this.tx.repo(MembershipEntity).exists({ where: { orgId, roleId } }));
   }
 
   /** The member's role in the org, or null for a non-member. */
@@ -44,6 +47,26 @@ export class MembershipService implements OnModuleInit {
     if (roleId === null) return null;
     const role = await this.roles.get(roleId);
     return role ? { orgId, userId, role } : null;
+  }
+
+  /** The membership and its role as stored now, bypassing every cache: for writes under the org row lock. */
+  async fresh(userId: string, orgId: string): Promise<MemberAccess | null> {
+    const rows: { id: string; org_id: string | null; name: string; permissions: string[]; is_system: boolean }[] = await this.tx
+      .manager()
+      .query(
+        `SELECT r.id, r.org_id, r.name, r.permissions, r.is_system
+           FROM memberships m JOIN roles r ON r.id = m.role_id
+          WHERE m.org_id = $1 AND m.user_id = $2`,
+        [orgId, userId],
+      );
+    const r = rows[0];
+    if (!r) return null;
+    return { orgId, userId, role: { id: r.id, orgId: r.org_id, name: r.name, permissions: new Set(r.permissions), isSystem: r.is_system } };
+  }
+
+  /** How many members hold the built-in Owner role (read it under the org row lock). */
+  async ownerCount(orgId: string): Promise<number> {
+    return this.tx.repo(MembershipEntity).count({ where: { orgId, roleId: BuiltInRole.Owner.id } });
   }
 
   async invalidate(userId: string, orgId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, AppException, ErrorCode, isUuid, OrgScope, RouteAccess } from '@saasready/core';
+import { PermissionRouteAccess } from '@saasready/rbac';
 import { MembershipService } from './membership.service';
 
 export interface AccessSubject {
@@ -37,7 +38,10 @@ export class OrgAccessService {
     if (!isUuid(orgId)) throw AppException.validation([{ field: access.orgParam, message: 'must be a UUID' }]);
     const member = await this.memberships.access(subject.userId, orgId.toLowerCase());
     if (!member) throw AppException.notFound(ErrorCode.OrgNotFound, 'Organization not found.');
-    if (!member.role.permissions.has(access.permission)) {
+    // `orSelf` routes (leaving an org): acting on one's own membership needs no permission, only membership.
+    const selfParam = (access as PermissionRouteAccess).selfParam;
+    const self = selfParam !== undefined && params[selfParam]?.toLowerCase() === subject.userId.toLowerCase();
+    if (!self && !member.role.permissions.has(access.permission)) {
       throw AppException.forbidden(`This action needs the ${access.permission} permission in this organization.`);
     }
     return { orgId: member.orgId, roleId: member.role.id, roleName: member.role.name, permissions: member.role.permissions };

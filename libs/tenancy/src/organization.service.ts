@@ -1,20 +1,40 @@
 import { Injectable } from '@nestjs/common';
 import { AppException, Clock, ErrorCode, newId, TransactionService } from '@saasready/core';
-import { BuiltInRole } from '@saasready/rbac';
+import { BuiltInRole, RoleService } from '@saasready/rbac';
 import { MembershipEntity } from './membership.entity';
+import { MembershipService } from './membership.service';
+import { OrgLockService } from './org-lock.service';
 import { OrganizationEntity } from './organization.entity';
+import { SessionScopeService } from './session-scope.service';
 import { slugify } from './slug';
+
+export interface OrgPatch {
+  name?: string;
+  slug?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** An organization with the caller's role name there. */
+export interface OrgWithRole {
+  org: OrganizationEntity;
+  roleName: string;
+}
 
 @Injectable()
 export class OrganizationService {
   constructor(
     private readonly tx: TransactionService,
     private readonly clock: Clock,
+    private readonly lock: OrgLockService,
+    private readonly memberships: MembershipService,
+    private readonly roles: RoleService,
+    private readonly sessions: SessionScopeService,
   ) {}
 
   /**
    * Creates an org and the creator's Owner membership in one transaction. Without a slug, one is
    * derived from the name and made unique; a given slug that is taken is 409 slug_taken.
+   * The creator's sessions keep their scope.
    */
   async createWithOwner(
     input: { name: string; slug?: string; metadata?: Record<string, unknown> },
@@ -71,5 +91,79 @@ export class OrganizationService {
   async oldestMembershipOrg(userId: string): Promise<string | null> {
     const row = await this.tx.repo(MembershipEntity).findOne({ where: { userId }, order: { createdAt: 'ASC', id: 'ASC' } });
     return row?.orgId ?? null;
+  }
+
+  /** The user's organizations in id (creation) order, after `afterId`; `limit + 1` rows tell whether more follow. */
+  async listForUser(userId: string, page: { limit: number; afterId: string | null }): Promise<OrgWithRole[]> {
+    const rows: (Record<string, unknown> & { role_name: string })[] = await this.tx.manager().query(
+      `SELECT o.id, o.name, o.slug, o.metadata, o.created_at, o.updated_at, r.name AS role_name
+         FROM memberships m
+         JOIN organizations o ON o.id = m.org_id
+         JOIN roles r ON r.id = m.role_id
+        WHERE m.user_id = $1 AND ($2::uuid IS NULL OR o.id > $2::uuid)
+        ORDER BY o.id
+        LIMIT $3`,
+      [userId, page.afterId, page.limit + 1],
+    );
+    return rows.map((r) => ({
+      org: {
+        id: r.id as string,
+        name: r.name as string,
+        slug: r.slug as string,
+        metadata: (r.metadata ?? {}) as Record<string, unknown>,
+        createdAt: new Date(r.created_at as string),
+        updatedAt: new Date(r.updated_at as string),
+      },
+      roleName: r.role_name,
+    }));
+  }
+
+  /** Name, slug (409 slug_taken) and metadata (replaced whole); only the fields given. */
+  async update(orgId: string, patch: OrgPatch): Promise<OrganizationEntity> {
+    return this.tx.run(async () => {
+      const repo = this.tx.repo(OrganizationEntity);
+      const org = await repo.findOne({ where: { id: orgId } });
+      if (!org) throw AppException.notFound(ErrorCode.OrgNotFound, 'Organization not found.');
+      const next: Partial<OrganizationEntity> = {};
+      if (patch.name !== undefined && patch.name !== org.name) next.name = patch.name;
+      if (patch.slug !== undefined && patch.slug !== org.slug) next.slug = patch.slug;
+      if (patch.metadata !== undefined) next.metadata = patch.metadata;
+      if (Object.keys(next).length === 0) return org;
+      next.updatedAt = this.clock.now();
+      if (next.slug !== undefined) {
+        const clash = await repo.exists({ where: { slug: next.slug } });
+        if (clash) throw AppException.conflict(ErrorCode.SlugTaken, `The slug "${next.slug}" is taken.`);
+      }
+      try {
+        await this.tx.manager().query(
+          `UPDATE organizations
+              SET name = COALESCE($2, name), slug = COALESCE($3, slug), metadata = COALESCE($4::jsonb, metadata), updated_at = $5
+            WHERE id = $1`,
+          [orgId, next.name ?? null, next.slug ?? null, next.metadata === undefined ? null : JSON.stringify(next.metadata), next.updatedAt],
+        );
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505')
+          throw AppException.conflict(ErrorCode.SlugTaken, `The slug "${next.slug}" is taken.`);
+        throw e;
+      }
+      return { ...org, ...next };
+    });
+  }
+
+  /**
+   * Deletes the org. The database cascades its memberships and custom roles (and invitations, flags,
+   * keys as they arrive); sessions scoped to it become unscoped (FK ON DELETE SET NULL). Caches of every
+   * instance drop what they held about it after commit.
+   */
+  async delete(orgId: string): Promise<void> {
+    await this.tx.run(async (m) => {
+      await this.lock.lock(orgId);
+      const customRoles: { id: string }[] = await m.query(`SELECT id FROM roles WHERE org_id = $1`, [orgId]);
+      const scopedUsers = await this.sessions.usersScopedTo(orgId);
+      await m.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
+      await this.memberships.invalidateOrg(orgId);
+      for (const r of customRoles) await this.roles.invalidate(r.id);
+      await this.sessions.invalidateUsers(scopedUsers);
+    });
   }
 }

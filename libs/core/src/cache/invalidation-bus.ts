@@ -5,6 +5,12 @@ import type Redis from 'ioredis';
 type Handler = (message: string) => void;
 
 /**
+ * The topic of session-state invalidations (SessionService in libs/auth subscribes). Messages: a session
+ * id, or `user:<userId>` for every session of a user. Libs below auth publish on it by this name.
+ */
+export const SESSION_INVALIDATION_TOPIC = 'session';
+
+/**
  * Cache invalidation across API instances. Local handlers run synchronously inside `publish`, so this
  * instance sees a change before the request that made it answers; with Redis the message also goes to
  * every other instance (pub/sub) before `publish` resolves.

@@ -1,0 +1,85 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppException, Authenticated, ErrorCode } from '@saasready/core';
+import { BuiltInRole, Permission, RequirePermission } from '@saasready/rbac';
+import { decodeCursor, PAGE_LIMIT_DEFAULT, PageQueryDto, toPage } from '../common/pagination';
+import { currentActor, currentOrg } from '../common/request-scope';
+import { OrganizationService } from '../organization.service';
+import { CreateOrgDto, OrgDto, OrgListDto, UpdateOrgDto } from './dto/org.dto';
+import { toOrgDto } from './org.mapper';
+
+const ORGS_CURSOR = 'orgs';
+
+@ApiTags('organizations')
+@Controller('orgs')
+export class OrgsController {
+  constructor(private readonly orgs: OrganizationService) {}
+
+  @Authenticated()
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    operationId: 'createOrg',
+    summary: 'Create an organization; the caller becomes its Owner',
+    description: "The caller's session stays scoped where it was (switch with POST /auth/switch-org).",
+  })
+  async create(@Body() dto: CreateOrgDto): Promise<OrgDto> {
+    const org = await this.orgs.createWithOwner({ name: dto.name, slug: dto.slug, metadata: dto.metadata }, currentActor().userId);
+    return toOrgDto(org, BuiltInRole.Owner.name);
+  }
+
+  @Authenticated()
+  @Get()
+  @ApiOperation({
+    operationId: 'listOrgs',
+    summary: "The caller's organizations, each with the caller's role",
+    description: 'Oldest first (by id). Paged with `limit` (1..200, default 50) and the opaque `cursor` of the previous page.',
+  })
+  async list(@Query() query: PageQueryDto): Promise<OrgListDto> {
+    const limit = query.limit ?? PAGE_LIMIT_DEFAULT;
+    const afterId = decodeCursor(ORGS_CURSOR, query.cursor);
+    const rows = await this.orgs.listForUser(currentActor().userId, { limit, afterId });
+    return toPage(
+      rows,
+      limit,
+      ORGS_CURSOR,
+      (r) => r.org.id,
+      (r) => toOrgDto(r.org, r.roleName),
+    );
+  }
+
+  @RequirePermission(Permission.OrgRead)
+  @Get(':org_id')
+  @ApiOperation({ operationId: 'getOrg', summary: 'An organization' })
+  async get(): Promise<OrgDto> {
+    const scope = currentOrg();
+    const org = await this.orgs.findById(scope.orgId);
+    if (!org) throw AppException.notFound(ErrorCode.OrgNotFound, 'Organization not found.');
+    return toOrgDto(org, scope.roleName);
+  }
+
+  @RequirePermission(Permission.OrgUpdate)
+  @Patch(':org_id')
+  @ApiOperation({
+    operationId: 'updateOrg',
+    summary: "Change an organization's name, slug or metadata",
+    description: '`metadata` replaces the stored object whole.',
+  })
+  async update(@Body() dto: UpdateOrgDto): Promise<OrgDto> {
+    const scope = currentOrg();
+    const org = await this.orgs.update(scope.orgId, { name: dto.name, slug: dto.slug, metadata: dto.metadata });
+    return toOrgDto(org, scope.roleName);
+  }
+
+  @RequirePermission(Permission.OrgDelete)
+  @Delete(':org_id')
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'deleteOrg',
+    summary: 'Delete an organization',
+    description: 'Its memberships, custom roles, invitations, flags and keys go; sessions scoped to it become unscoped.',
+  })
+  async remove(): Promise<void> {
+    await this.orgs.delete(currentOrg().orgId);
+  }
+}

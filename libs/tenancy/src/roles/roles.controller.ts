@@ -1,0 +1,59 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Permission, RequirePermission } from '@saasready/rbac';
+import { currentActor, currentOrg } from '../common/request-scope';
+import { uuidParam } from '../common/uuid-param.pipe';
+import { CreateRoleDto, RoleDto, RoleListDto, UpdateRoleDto } from './dto/role.dto';
+import { OrgRolesService } from './org-roles.service';
+
+@ApiTags('roles')
+@Controller('orgs/:org_id/roles')
+export class RolesController {
+  constructor(private readonly roles: OrgRolesService) {}
+
+  @RequirePermission(Permission.OrgRead)
+  @Get()
+  @ApiOperation({ operationId: 'listRoles', summary: 'Built-in and custom roles of an organization' })
+  async list(): Promise<RoleListDto> {
+    return { data: await this.roles.list(currentOrg().orgId), next_cursor: null };
+  }
+
+  @RequirePermission(Permission.RoleManage)
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    operationId: 'createRole',
+    summary: 'Create a custom role',
+    description: 'The caller must hold every permission of the role (403 permission_denied).',
+  })
+  create(@Body() dto: CreateRoleDto): Promise<RoleDto> {
+    return this.roles.create(currentOrg().orgId, currentActor().userId, dto);
+  }
+
+  @RequirePermission(Permission.RoleManage)
+  @Patch(':role_id')
+  @ApiParam({ name: 'role_id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'updateRole',
+    summary: 'Change a custom role',
+    description:
+      'Built-in roles: 409 builtin_role. The caller must hold every permission the role has and will have (403). ' +
+      'Members holding the role get the change on their next request.',
+  })
+  update(@Param('role_id', uuidParam('role_id')) roleId: string, @Body() dto: UpdateRoleDto): Promise<RoleDto> {
+    return this.roles.update(currentOrg().orgId, currentActor().userId, roleId, dto);
+  }
+
+  @RequirePermission(Permission.RoleManage)
+  @Delete(':role_id')
+  @HttpCode(204)
+  @ApiParam({ name: 'role_id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'deleteRole',
+    summary: 'Delete a custom role no member or pending invitation holds',
+    description: 'Held: 409 role_in_use. Built-in: 409 builtin_role.',
+  })
+  async remove(@Param('role_id', uuidParam('role_id')) roleId: string): Promise<void> {
+    await this.roles.delete(currentOrg().orgId, currentActor().userId, roleId);
+  }
+}
