@@ -2,7 +2,7 @@ import { Logger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, OpenAPIObject } from '@nestjs/swagger';
-import { AppConfig, Clock, configureHttp, createFastifyAdapter, createPino, EmbeddedPostgres, PinoLogger } from '@saasready/core';
+import { AppConfig, assertEveryRouteDeclaresAccess, Clock, configureHttp, createFastifyAdapter, createPino, EmbeddedPostgres, PinoLogger } from '@saasready/core';
 import { KeyService } from '@saasready/auth';
 import { ApiModule } from './api.module';
 
@@ -43,6 +43,7 @@ export async function createApiApp(config: AppConfig, options: CreateApiOptions 
     swaggerUiEnabled: options.swaggerUi ?? true,
   });
   app.enableShutdownHooks();
+  assertEveryRouteDeclaresAccess(app);
   await app.init();
   await app.get(KeyService).ensureReady();
   const embedded = config.databaseMode === 'embedded' ? EmbeddedPostgres.for(config.dataDir) : undefined;

@@ -16,6 +16,7 @@ export * from './cache/invalidation-bus';
 export * from './cache/redis.module';
 export * from './http/http-setup';
 export * from './http/route-access';
+export * from './http/assert-route-access';
 export * from './http/validation';
 export * from './logging/logger';
 export * from './health/health.controller';

@@ -28,8 +28,10 @@ export function postgresOptions(
     synchronize: false,
     logging: ['error'],
     extra: {
-      // PGlite is one backend: a few wire connections, queries serialized by pglite-socket.
-      max: embedded ? 4 : config.databasePoolSize,
+      // PGlite is one backend. pglite-socket serializes transactions but, outside one, interleaves the
+      // Parse/Bind/Execute messages of concurrent connections (the unnamed portal gets clobbered), so
+      // the embedded mode uses exactly one connection; requests queue for it.
+      max: embedded ? 1 : config.databasePoolSize,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
       application_name: 'saasready',

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiExtension, ApiSecurity, ApiUnauthorizedResponse } fro
 
 /**
  * Who may call a route. Every route declares one (deny by default): a route without it is refused at
- * start-up (see assertEveryRouteDeclaresAccess) and by the guard.
+ * start-up (assertEveryRouteDeclaresAccess) and by the guard.
  */
 export type RouteAccess =
   | { kind: 'public' }
