@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import * as jwt from 'jsonwebtoken';
 import { Strategy } from 'passport-jwt';
-import { Actor, APP_CONFIG, AppConfig, AppException, ErrorCode } from '@saasready/core';
+import { Actor, APP_CONFIG, AppConfig, AppException, ErrorCode, isUuid, TtlCache } from '@saasready/core';
 import { SessionService } from './sessions/session.service';
 import { KeyService } from './tokens/key.service';
 import { ACCESS_ALGORITHMS, AccessClaims } from './tokens/token.service';
@@ -14,6 +14,29 @@ export function bearerTokenOf(req: { headers?: Record<string, string | string[] 
   const header = req.headers?.authorization;
   return typeof header === 'string' ? (BEARER_RE.exec(header)?.[1] ?? null) : null;
 }
+
+type VerifyCallback = (err: Error | null, payload?: AccessClaims) => void;
+type Verifier = (token: string, key: unknown, options: unknown, callback: VerifyCallback) => void;
+
+/**
+ * Signature checks are the costliest step of an authenticated request (RS256 verify), and clients send
+ * the same access token many times: a token that verified is remembered (by its exact bytes) until its
+ * `exp`, so a repeat skips only the signature math. Every other check (kid still published, typ, the
+ * session's live state) still runs on every request.
+ */
+const verifiedTokens = new TtlCache<AccessClaims>(50_000, 15 * 60_000);
+const strategyStatics = Strategy as unknown as { JwtVerifier: Verifier };
+const verifyUncached = strategyStatics.JwtVerifier;
+strategyStatics.JwtVerifier = (token, key, options, callback) => {
+  const hit = verifiedTokens.get(token);
+  if (hit) return callback(null, hit);
+  verifyUncached(token, key, options, (err, payload) => {
+    const now = Date.now();
+    if (!err && payload && typeof payload.exp === 'number' && payload.exp * 1000 > now)
+      verifiedTokens.set(token, payload, now, payload.exp * 1000 - now);
+    callback(err, payload);
+  });
+};
 
 /**
  * passport-jwt: RS256 only (alg allowlist), the key by `kid` from our published keys, `iss` and `aud`
@@ -48,7 +71,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (
       claims.typ !== 'access' ||
       typeof claims.sub !== 'string' ||
-      typeof claims.sid !== 'string' ||
+      !isUuid(claims.sid) ||
       typeof claims.exp !== 'number' ||
       typeof claims.iat !== 'number' ||
       typeof claims.jti !== 'string'
