@@ -63,6 +63,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ENCRYPTION_KEY,
     ISSUER_URL: 'http://saasready.test',
     ARGON2_MEMORY_KIB: '19456',
+    // Suites register and sign in many times from one address: per-address limits are off unless a
+    // suite turns them on (test/security).
+    RATE_LIMIT_LOGIN: '0/1m',
+    RATE_LIMIT_REGISTER: '0/1m',
+    RATE_LIMIT_REFRESH: '0/1m',
+    RATE_LIMIT_PASSWORD: '0/1m',
+    RATE_LIMIT_INVITATION_PREVIEW: '0/1m',
+    RATE_LIMIT_TWO_FACTOR: '0/1m',
     ...(options.redis && TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL } : {}),
     ...db.env,
     ...options.env,

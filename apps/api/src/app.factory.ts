@@ -2,7 +2,16 @@ import { Logger, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, OpenAPIObject } from '@nestjs/swagger';
-import { AppConfig, assertEveryRouteDeclaresAccess, Clock, configureHttp, createFastifyAdapter, createPino, EmbeddedPostgres, PinoLogger } from '@saasready/core';
+import {
+  AppConfig,
+  assertEveryRouteDeclaresAccess,
+  Clock,
+  configureHttp,
+  createFastifyAdapter,
+  createPino,
+  EmbeddedPostgres,
+  PinoLogger,
+} from '@saasready/core';
 import { KeyService } from '@saasready/auth';
 import { ApiModule } from './api.module';
 

@@ -3,6 +3,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { loadConfig, loadDotEnv, postgresOptions, EmbeddedPostgres, Clock, InvalidationBus } from '@saasready/core';
 import { MIGRATIONS } from '@saasready/migrations';
+// Static import: the build rewrites `@saasready/*` paths only in static imports, not in `import()`.
+import { KeyService } from '@saasready/auth';
 import { ENTITIES } from './api.module';
 
 /** Operator commands: migration:run, migration:revert, keys:rotate. */
@@ -22,7 +24,6 @@ async function main(): Promise<void> {
       await dataSource.undoLastMigration({ transaction: 'each' });
       console.log('reverted the last migration');
     } else if (command === 'keys:rotate') {
-      const { KeyService } = await import('@saasready/auth');
       let bus = new InvalidationBus();
       let redis: import('ioredis').default | undefined;
       if (config.redisUrl) {

@@ -16,8 +16,16 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  if (!config.redisUrl) {
+    process.stderr.write(
+      'Invalid configuration:\n  REDIS_URL: the worker consumes the Redis queues (without Redis the API delivers email itself)\n',
+    );
+    process.exit(78);
+  }
   const logger = new PinoLogger(createPino(config.logLevel));
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config }), { logger });
+  // SIGTERM/SIGINT: stop taking jobs, finish the current ones (BullMQ Worker.close), then close the
+  // database and Redis. A job cut short by a harder kill is picked up again by another worker (its lock expires).
   app.enableShutdownHooks();
   logger.log('SaaSReady worker started', 'Worker');
 }

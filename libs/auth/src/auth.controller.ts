@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AppException, Authenticated, Public } from '@saasready/core';
+import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
+import { Actor, AppException, Authenticated, Public, RateLimited } from '@saasready/core';
 import { AuthService } from './auth.service';
 import { CurrentActor } from './current-actor.decorator';
 import { MeDto, SessionListDto, TokenResponseDto } from './dto/auth-responses.dto';
@@ -16,6 +17,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @RateLimited('register')
   @Post('register')
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
@@ -25,6 +27,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimited('login')
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -34,6 +37,7 @@ export class AuthController {
   }
 
   @Public()
+  @RateLimited('refresh')
   @Post('refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -55,6 +59,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ operationId: 'logout', summary: 'End the current session' })
+  @Audit(AuditAction.UserLoggedOut, { targetType: AuditTargetType.User, metadata: (req) => ({ session_id: req.user?.sessionId }) })
   async logout(@CurrentActor() actor: Actor): Promise<void> {
     await this.auth.logout(actor.sessionId);
   }
@@ -92,6 +97,11 @@ export class AuthController {
   @Delete('sessions/:session_id')
   @HttpCode(204)
   @ApiOperation({ operationId: 'revokeSession', summary: 'End one of the caller’s sessions' })
+  @Audit(AuditAction.SessionRevoked, {
+    targetType: AuditTargetType.Session,
+    targetId: (req) => req.params.session_id,
+    metadata: () => ({ reason: 'revoked_by_user' }),
+  })
   async revokeSession(@CurrentActor() actor: Actor, @Param('session_id', uuidPipe) sessionId: string): Promise<void> {
     await this.auth.revokeSession(actor.userId, sessionId);
   }

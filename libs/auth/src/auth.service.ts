@@ -1,9 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { AuditAction, AuditService, AuditTargetType, LoginFailureReason } from '@saasready/audit';
 import { AppException, Clock, ErrorCode, newId, RequestContext, TransactionService } from '@saasready/core';
 import { MembershipService, OrganizationService } from '@saasready/tenancy';
+import { AccountEmailService } from './account/account-email.service';
+import { REGISTRATION_INVITATIONS, RegistrationInvitations } from './account/registration-invitations';
 import { MeDto, SessionDto, TokenResponseDto } from './dto/auth-responses.dto';
 import { RegisterDto, LoginDto } from './dto/auth.dto';
 import { PasswordService } from './passwords/password.service';
+import { LoginLockoutService } from './security/login-lockout.service';
+import { TwoFactorService } from './two-factor/two-factor.service';
 import { SessionEntity } from './sessions/session.entity';
 import { SessionService } from './sessions/session.service';
 import { TokenService } from './tokens/token.service';
@@ -28,6 +33,11 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly orgs: OrganizationService,
     private readonly memberships: MembershipService,
+    private readonly audit: AuditService,
+    private readonly accountEmails: AccountEmailService,
+    private readonly lockout: LoginLockoutService,
+    private readonly twoFactor: TwoFactorService,
+    @Optional() @Inject(REGISTRATION_INVITATIONS) private readonly invitations?: RegistrationInvitations,
   ) {}
 
   /** Creates the user, a personal organization with the user as Owner, and a session: one transaction. */
@@ -57,33 +67,106 @@ export class AuthService {
         [user.id, user.email, user.passwordHash, user.fullName, now],
       );
       if (inserted.length === 0) throw AppException.conflict(ErrorCode.EmailTaken, 'An account with this email already exists.');
-      const org = await this.orgs.createWithOwner({ name: personalOrgName(fullName) }, user.id);
+      // With an invitation: its org and role, no personal org, the email counts as verified, no verification email.
+      const invited = dto.invitation_token ? await this.redeemInvitation(dto.invitation_token, email, user.id) : null;
+      const org = invited ? { id: invited.orgId } : await this.orgs.createWithOwner({ name: personalOrgName(fullName) }, user.id);
       user.lastOrgId = org.id;
-      await m.update(UserEntity, { id: user.id }, { lastOrgId: org.id });
+      if (invited) user.emailVerifiedAt = now;
+      await m.update(UserEntity, { id: user.id }, { lastOrgId: org.id, emailVerifiedAt: user.emailVerifiedAt });
       await this.users.invalidate(user.id);
+      if (!invited) await this.accountEmails.queueVerification(user);
       const created = await this.sessions.create({
         userId: user.id,
         orgId: org.id,
         ip: ctx?.ip ?? null,
         userAgent: ctx?.userAgent ?? null,
       });
+      await this.audit.record({
+        action: AuditAction.UserRegistered,
+        targetType: AuditTargetType.User,
+        targetId: user.id,
+        actorId: user.id,
+        userEmail: user.email,
+        orgId: org.id,
+        metadata: { via_invitation: invited !== null },
+      });
       return { user, ...created };
     });
     return this.tokenResponse(user, session, refreshToken);
   }
 
+  private async redeemInvitation(token: string, email: string, userId: string): Promise<{ orgId: string }> {
+    if (!this.invitations) throw AppException.notFound(ErrorCode.InvitationNotFound, 'Invitation not found.');
+    return this.invitations.redeemForRegistration(token, email, userId);
+  }
+
+  /**
+   * Password, then (when on) the second factor. Both kinds of failure count toward the account's lockout
+   * (keyed by the email, known or not); while locked every attempt gets the same 429.
+   */
   async login(dto: LoginDto): Promise<TokenResponseDto> {
-    const user = await this.users.findByEmail(dto.email);
+    const email = normalizeEmail(dto.email);
+    await this.lockout.assertNotLocked('password', email);
+    await this.lockout.assertNotLocked('two_factor', email);
+    const user = await this.users.findByEmail(email);
     const ok = await this.passwords.verify(user?.passwordHash, dto.password);
     if (!user || !ok || !user.isActive) {
+      await this.lockout.recordFailure('password', email);
+      const reason = !user
+        ? LoginFailureReason.UnknownEmail
+        : !ok
+          ? LoginFailureReason.InvalidPassword
+          : LoginFailureReason.AccountDisabled;
+      await this.recordLoginFailure(user, email, reason);
       throw AppException.unauthorized(ErrorCode.InvalidCredentials, 'The email or password is not correct.');
     }
+    if (user.twoFactorEnabled) {
+      if (!dto.two_factor_code) {
+        throw AppException.unauthorized(
+          ErrorCode.TwoFactorRequired,
+          'Two-factor login is on: send two_factor_code (a TOTP code or a backup code).',
+        );
+      }
+      if (!(await this.twoFactor.verify(user.id, dto.two_factor_code))) {
+        await this.lockout.recordFailure('two_factor', email);
+        await this.recordLoginFailure(user, email, LoginFailureReason.InvalidTwoFactorCode);
+        throw AppException.unauthorized(ErrorCode.InvalidTwoFactorCode, 'The two-factor code is not correct.');
+      }
+    }
+    await this.lockout.clear('password', email);
+    await this.lockout.clear('two_factor', email);
     const ctx = RequestContext.current();
     const orgId = await this.loginScope(user);
-    const { session, refreshToken } = await this.tx.run(() =>
-      this.sessions.create({ userId: user.id, orgId, ip: ctx?.ip ?? null, userAgent: ctx?.userAgent ?? null }),
-    );
+    const { session, refreshToken } = await this.tx.run(async () => {
+      const created = await this.sessions.create({ userId: user.id, orgId, ip: ctx?.ip ?? null, userAgent: ctx?.userAgent ?? null });
+      await this.audit.record({
+        action: AuditAction.UserLoggedIn,
+        targetType: AuditTargetType.User,
+        targetId: user.id,
+        actorId: user.id,
+        userEmail: user.email,
+        orgId,
+        metadata: { session_id: created.session.id },
+      });
+      return created;
+    });
     return this.tokenResponse(user, session, refreshToken);
+  }
+
+  /**
+   * user.login_failed, in its own transaction (the request fails; the row stays). Anonymous (no actor);
+   * `user_email` is the email tried; the org is the one a new session of that user would be scoped to.
+   */
+  private async recordLoginFailure(user: UserEntity | null, email: string, reason: LoginFailureReason): Promise<void> {
+    await this.audit.record({
+      action: AuditAction.UserLoginFailed,
+      targetType: AuditTargetType.User,
+      targetId: user?.id ?? null,
+      actorId: null,
+      userEmail: user?.email ?? normalizeEmail(email),
+      orgId: user ? await this.loginScope(user) : null,
+      metadata: { reason },
+    });
   }
 
   /** The org the user was last scoped to if still a member, else the oldest membership, else none. */
@@ -93,8 +176,16 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string): Promise<TokenResponseDto> {
-    const { session, refreshToken: next } = await this.sessions.rotate(refreshToken, async () => {
-      // seam: the audit lib writes session.refresh_reuse_detected here
+    const { session, refreshToken: next } = await this.sessions.rotate(refreshToken, async (reused) => {
+      const owner = await this.users.findById(reused.userId);
+      await this.audit.record({
+        action: AuditAction.SessionRefreshReuseDetected,
+        targetType: AuditTargetType.Session,
+        targetId: reused.id,
+        actorId: reused.userId,
+        userEmail: owner?.email ?? null,
+        orgId: reused.currentOrgId,
+      });
     });
     const user = await this.users.findById(session.userId);
     if (!user || !user.isActive) throw AppException.unauthorized(ErrorCode.SessionRevoked, 'The session has been ended.');
@@ -122,7 +213,17 @@ export class AuthService {
   }
 
   async logoutAll(userId: string): Promise<void> {
-    await this.sessions.revokeAllForUser(userId, 'logout_all');
+    await this.tx.run(async () => {
+      const ended = await this.sessions.revokeAllForUser(userId, 'logout_all');
+      for (const id of ended) {
+        await this.audit.record({
+          action: AuditAction.SessionRevoked,
+          targetType: AuditTargetType.Session,
+          targetId: id,
+          metadata: { reason: 'logout_all' },
+        });
+      }
+    });
   }
 
   /** Served from memory: the user, the session's scope and the membership are all cached. */

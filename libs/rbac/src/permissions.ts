@@ -1,3 +1,5 @@
+import { AUDIT_READ_PERMISSION } from '@saasready/audit';
+
 /**
  * The permission catalog. A new permission goes here (with its description), then into the built-in
  * roles below if they should hold it.
@@ -10,7 +12,7 @@ export const Permission = {
   UserInvite: 'user.invite',
   UserManage: 'user.manage',
   RoleManage: 'role.manage',
-  AuditRead: 'audit.read',
+  AuditRead: AUDIT_READ_PERMISSION, // defined by libs/audit (below this lib), whose routes check it
   FlagManage: 'flag.manage',
   ApiKeyManage: 'api_key.manage',
 } as const;

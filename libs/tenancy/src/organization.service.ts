@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import { AuditAction, AuditService, AuditTargetType } from '@saasready/audit';
 import { AppException, Clock, ErrorCode, newId, TransactionService } from '@saasready/core';
 import { BuiltInRole, RoleService } from '@saasready/rbac';
 import { MembershipEntity } from './membership.entity';
@@ -29,6 +31,7 @@ export class OrganizationService {
     private readonly memberships: MembershipService,
     private readonly roles: RoleService,
     private readonly sessions: SessionScopeService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -118,7 +121,11 @@ export class OrganizationService {
     }));
   }
 
-  /** Name, slug (409 slug_taken) and metadata (replaced whole); only the fields given. */
+  /**
+   * Name, slug (409 slug_taken) and metadata (replaced whole); only the fields that differ. A change
+   * writes `org.updated` (the fields changed; old and new name and slug, never metadata values) in the
+   * same transaction; a request that changes nothing writes nothing.
+   */
   async update(orgId: string, patch: OrgPatch): Promise<OrganizationEntity> {
     return this.tx.run(async () => {
       const repo = this.tx.repo(OrganizationEntity);
@@ -127,8 +134,9 @@ export class OrganizationService {
       const next: Partial<OrganizationEntity> = {};
       if (patch.name !== undefined && patch.name !== org.name) next.name = patch.name;
       if (patch.slug !== undefined && patch.slug !== org.slug) next.slug = patch.slug;
-      if (patch.metadata !== undefined) next.metadata = patch.metadata;
-      if (Object.keys(next).length === 0) return org;
+      if (patch.metadata !== undefined && !isDeepStrictEqual(patch.metadata, org.metadata)) next.metadata = patch.metadata;
+      const fields = Object.keys(next);
+      if (fields.length === 0) return org;
       next.updatedAt = this.clock.now();
       if (next.slug !== undefined) {
         const clash = await repo.exists({ where: { slug: next.slug } });
@@ -146,6 +154,17 @@ export class OrganizationService {
           throw AppException.conflict(ErrorCode.SlugTaken, `The slug "${next.slug}" is taken.`);
         throw e;
       }
+      await this.audit.record({
+        action: AuditAction.OrgUpdated,
+        targetType: AuditTargetType.Org,
+        targetId: orgId,
+        orgId,
+        metadata: {
+          fields,
+          ...(next.name !== undefined ? { name: { old: org.name, new: next.name } } : {}),
+          ...(next.slug !== undefined ? { slug: { old: org.slug, new: next.slug } } : {}),
+        },
+      });
       return { ...org, ...next };
     });
   }
@@ -153,17 +172,27 @@ export class OrganizationService {
   /**
    * Deletes the org. The database cascades its memberships and custom roles (and invitations, flags,
    * keys as they arrive); sessions scoped to it become unscoped (FK ON DELETE SET NULL). Caches of every
-   * instance drop what they held about it after commit.
+   * instance drop what they held about it after commit. Writes `org.deleted` (with the org's name and
+   * slug, the only readable trace once it is gone) in the same transaction; audit rows have no FK to
+   * the org, so they stay.
    */
   async delete(orgId: string): Promise<void> {
     await this.tx.run(async (m) => {
       await this.lock.lock(orgId);
+      const [org]: { name: string; slug: string }[] = await m.query(`SELECT name, slug FROM organizations WHERE id = $1`, [orgId]);
       const customRoles: { id: string }[] = await m.query(`SELECT id FROM roles WHERE org_id = $1`, [orgId]);
       const scopedUsers = await this.sessions.usersScopedTo(orgId);
       await m.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
       await this.memberships.invalidateOrg(orgId);
       for (const r of customRoles) await this.roles.invalidate(r.id);
       await this.sessions.invalidateUsers(scopedUsers);
+      await this.audit.record({
+        action: AuditAction.OrgDeleted,
+        targetType: AuditTargetType.Org,
+        targetId: orgId,
+        orgId,
+        metadata: { name: org.name, slug: org.slug },
+      });
     });
   }
 }

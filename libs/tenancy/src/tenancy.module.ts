@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@saasready/audit';
 import { RbacModule } from '@saasready/rbac';
 import { AuthzController } from './authz/authz.controller';
 import { AuthzService } from './authz/authz.service';
@@ -14,7 +15,7 @@ import { RolesController } from './roles/roles.controller';
 import { SessionScopeService } from './session-scope.service';
 
 @Module({
-  imports: [RbacModule],
+  imports: [RbacModule, AuditModule],
   controllers: [OrgsController, MembersController, RolesController, AuthzController],
   providers: [
     OrganizationService,

@@ -46,7 +46,9 @@ export class RateLimitGuard implements CanActivate {
     if (record.isBlocked) {
       const retryAfter = String(Math.max(1, record.timeToBlockExpire));
       context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', retryAfter);
-      throw new AppException(429, ErrorCode.RateLimited, 'Too many requests from this address; retry later.', undefined, { 'Retry-After': retryAfter });
+      throw new AppException(429, ErrorCode.RateLimited, 'Too many requests from this address; retry later.', undefined, {
+        'Retry-After': retryAfter,
+      });
     }
     return true;
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AuditAction } from '@saasready/audit';
 import { Permission, RequirePermission } from '@saasready/rbac';
 import { decodeCursor, PAGE_LIMIT_DEFAULT, PageQueryDto, toPage } from '../common/pagination';
 import { currentActor, currentOrg } from '../common/request-scope';
@@ -37,6 +38,7 @@ export class MembersController {
   @RequirePermission(Permission.UserManage)
   @Patch(':user_id')
   @ApiParam({ name: 'user_id', format: 'uuid' })
+  @ApiExtension('x-audit-action', AuditAction.MemberRoleChanged) // written by MembersService.changeRole (only on a change)
   @ApiOperation({
     operationId: 'updateMember',
     summary: "Change a member's role",
@@ -52,6 +54,7 @@ export class MembersController {
   @Delete(':user_id')
   @HttpCode(204)
   @ApiParam({ name: 'user_id', format: 'uuid' })
+  @ApiExtension('x-audit-action', [AuditAction.MemberRemoved, AuditAction.MemberLeft]) // written by MembersService.remove
   @ApiOperation({
     operationId: 'removeMember',
     summary: 'Remove a member, or leave (your own user id)',

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditAction, AuditService, AuditTargetType } from '@saasready/audit';
 import { AppException, ErrorCode, TransactionService } from '@saasready/core';
 import { assertCanGrant, assertCanManage, Permission, removesLastOwner, RoleService } from '@saasready/rbac';
 import { MembershipEntity } from '../membership.entity';
@@ -32,6 +33,7 @@ export class MembersService {
     private readonly memberships: MembershipService,
     private readonly roles: RoleService,
     private readonly sessions: SessionScopeService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Members in join order after membership `afterId`; `limit + 1` rows tell whether more follow. */
@@ -52,7 +54,8 @@ export class MembersService {
   /**
    * Gives `userId` the role `roleId` (built-in or custom to this org, else 400 invalid_role). The actor
    * must hold user.manage, every permission of the new role and of the member's current role (403),
-   * and the org keeps an Owner (409 last_owner).
+   * and the org keeps an Owner (409 last_owner). A change writes `member.role_changed` (old and new
+   * role) in the same transaction; the role the member already has changes nothing and writes nothing.
    */
   async changeRole(orgId: string, actorId: string, userId: string, roleId: string): Promise<MemberDto> {
     return this.tx.run(async () => {
@@ -70,6 +73,19 @@ export class MembersService {
         }
         await this.tx.repo(MembershipEntity).update({ orgId, userId }, { roleId: role.id });
         await this.memberships.invalidate(userId, orgId);
+        await this.audit.record({
+          action: AuditAction.MemberRoleChanged,
+          targetType: AuditTargetType.Member,
+          targetId: userId,
+          actorId,
+          orgId,
+          metadata: {
+            old_role_id: target.role.id,
+            old_role_name: target.role.name,
+            new_role_id: role.id,
+            new_role_name: role.name,
+          },
+        });
       }
       const member = await this.get(orgId, userId);
       if (!member) throw AppException.notFound(ErrorCode.NotFound, 'No such member in this organization.');
@@ -80,7 +96,8 @@ export class MembersService {
   /**
    * Removes `userId` from the org (`left` when the actor is that user: no user.manage needed). Managing
    * another member needs user.manage and every permission of their role (403); the last Owner cannot go
-   * (409 last_owner). The member's sessions scoped to the org become unscoped.
+   * (409 last_owner). The member's sessions scoped to the org become unscoped. Writes `member.removed`
+   * or `member.left` (with the role the member had) in the same transaction.
    */
   async remove(orgId: string, actorId: string, userId: string): Promise<RemovalKind> {
     const kind: RemovalKind = actorId === userId ? 'left' : 'removed';
@@ -101,6 +118,14 @@ export class MembersService {
       await this.tx.repo(MembershipEntity).delete({ orgId, userId });
       await this.memberships.invalidate(userId, orgId);
       await this.sessions.clearOrgForUser(userId, orgId);
+      await this.audit.record({
+        action: kind === 'left' ? AuditAction.MemberLeft : AuditAction.MemberRemoved,
+        targetType: AuditTargetType.Member,
+        targetId: userId,
+        actorId,
+        orgId,
+        metadata: { role_id: target.role.id, role_name: target.role.name },
+      });
     });
     return kind;
   }

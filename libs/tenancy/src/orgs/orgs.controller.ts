@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
 import { AppException, Authenticated, ErrorCode } from '@saasready/core';
 import { BuiltInRole, Permission, RequirePermission } from '@saasready/rbac';
 import { decodeCursor, PAGE_LIMIT_DEFAULT, PageQueryDto, toPage } from '../common/pagination';
@@ -22,6 +23,13 @@ export class OrgsController {
     operationId: 'createOrg',
     summary: 'Create an organization; the caller becomes its Owner',
     description: "The caller's session stays scoped where it was (switch with POST /auth/switch-org).",
+  })
+  // The row belongs to the new org (its first row) and targets it. Not in createWithOwner: registration
+  // creates the personal org with it and records user.registered instead.
+  @Audit<OrgDto>(AuditAction.OrgCreated, {
+    targetType: AuditTargetType.Org,
+    orgId: (_req, org) => org.id,
+    metadata: (_req, org) => ({ name: org.name, slug: org.slug }),
   })
   async create(@Body() dto: CreateOrgDto): Promise<OrgDto> {
     const org = await this.orgs.createWithOwner({ name: dto.name, slug: dto.slug, metadata: dto.metadata }, currentActor().userId);
@@ -60,10 +68,12 @@ export class OrgsController {
 
   @RequirePermission(Permission.OrgUpdate)
   @Patch(':org_id')
+  @ApiExtension('x-audit-action', AuditAction.OrgUpdated) // written by OrganizationService.update (only on a change)
   @ApiOperation({
     operationId: 'updateOrg',
     summary: "Change an organization's name, slug or metadata",
-    description: '`metadata` replaces the stored object whole.',
+    description:
+      '`metadata` replaces the stored object whole. A change writes `org.updated` (the fields changed); a request that changes nothing writes no audit row.',
   })
   async update(@Body() dto: UpdateOrgDto): Promise<OrgDto> {
     const scope = currentOrg();
@@ -74,10 +84,13 @@ export class OrgsController {
   @RequirePermission(Permission.OrgDelete)
   @Delete(':org_id')
   @HttpCode(204)
+  @ApiExtension('x-audit-action', AuditAction.OrgDeleted) // written by OrganizationService.delete (with name and slug)
   @ApiOperation({
     operationId: 'deleteOrg',
     summary: 'Delete an organization',
-    description: 'Its memberships, custom roles, invitations, flags and keys go; sessions scoped to it become unscoped.',
+    description:
+      'Its memberships, custom roles, invitations, flags and keys go; sessions scoped to it become unscoped. ' +
+      'Writes `org.deleted`; the audit rows of the organization stay in the database.',
   })
   async remove(): Promise<void> {
     await this.orgs.delete(currentOrg().orgId);

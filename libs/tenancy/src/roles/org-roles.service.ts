@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditAction, AuditService, AuditTargetType } from '@saasready/audit';
 import { AppException, ErrorCode, TransactionService } from '@saasready/core';
 import {
   assertCanEditRole,
@@ -24,6 +25,7 @@ export class OrgRolesService {
     private readonly tx: TransactionService,
     private readonly lock: OrgLockService,
     private readonly roles: RoleService,
+    private readonly audit: AuditService,
   ) {}
 
   async list(orgId: string): Promise<RoleDto[]> {
@@ -39,22 +41,61 @@ export class OrgRolesService {
     });
   }
 
+  /**
+   * A change writes `role.updated` (the fields changed, the role's name and permissions after, and the
+   * old name and permissions when they changed) in the same transaction; a request that changes nothing
+   * writes nothing. (`role.created` is written by @Audit on the route.)
+   */
   async update(orgId: string, actorId: string, roleId: string, patch: Partial<CustomRoleInput>): Promise<RoleDto> {
     return this.tx.run(async () => {
       const actor = await this.lock.acquire(orgId, actorId, Permission.RoleManage);
       const role = await this.findCustom(orgId, roleId);
       const after = patch.permissions === undefined ? [] : normalizePermissions(patch.permissions);
       assertCanEditRole(actor.role.permissions, role.permissions, after);
-      return toRoleDto(await this.roles.updateCustom(role, patch));
+      const before = toRoleDto(role);
+      const updated = toRoleDto(await this.roles.updateCustom(role, patch));
+      const nameChanged = updated.name !== before.name;
+      const permissionsChanged = updated.permissions.join(',') !== before.permissions.join(',');
+      const fields = [
+        ...(nameChanged ? ['name'] : []),
+        ...(updated.description !== before.description ? ['description'] : []),
+        ...(permissionsChanged ? ['permissions'] : []),
+      ];
+      if (fields.length > 0) {
+        await this.audit.record({
+          action: AuditAction.RoleUpdated,
+          targetType: AuditTargetType.Role,
+          targetId: role.id,
+          actorId,
+          orgId,
+          metadata: {
+            fields,
+            name: updated.name,
+            permissions: updated.permissions,
+            ...(nameChanged ? { old_name: before.name } : {}),
+            ...(permissionsChanged ? { old_permissions: before.permissions } : {}),
+          },
+        });
+      }
+      return updated;
     });
   }
 
+  /** Writes `role.deleted` (with the role's name and permissions) in the same transaction. */
   async delete(orgId: string, actorId: string, roleId: string): Promise<void> {
     await this.tx.run(async () => {
       const actor = await this.lock.acquire(orgId, actorId, Permission.RoleManage);
       const role = await this.findCustom(orgId, roleId);
       assertCanEditRole(actor.role.permissions, role.permissions);
       await this.roles.deleteCustom(role);
+      await this.audit.record({
+        action: AuditAction.RoleDeleted,
+        targetType: AuditTargetType.Role,
+        targetId: role.id,
+        actorId,
+        orgId,
+        metadata: { name: role.name, permissions: sortPermissions(role.permissions) },
+      });
     });
   }
 

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
 import { Permission, RequirePermission } from '@saasready/rbac';
 import { currentActor, currentOrg } from '../common/request-scope';
 import { uuidParam } from '../common/uuid-param.pipe';
@@ -26,6 +27,11 @@ export class RolesController {
     summary: 'Create a custom role',
     description: 'The caller must hold every permission of the role (403 permission_denied).',
   })
+  @Audit<RoleDto>(AuditAction.RoleCreated, {
+    targetType: AuditTargetType.Role,
+    targetId: (_req, role) => role.id,
+    metadata: (_req, role) => ({ name: role.name, permissions: role.permissions }),
+  })
   create(@Body() dto: CreateRoleDto): Promise<RoleDto> {
     return this.roles.create(currentOrg().orgId, currentActor().userId, dto);
   }
@@ -33,6 +39,7 @@ export class RolesController {
   @RequirePermission(Permission.RoleManage)
   @Patch(':role_id')
   @ApiParam({ name: 'role_id', format: 'uuid' })
+  @ApiExtension('x-audit-action', AuditAction.RoleUpdated) // written by OrgRolesService.update (only on a change)
   @ApiOperation({
     operationId: 'updateRole',
     summary: 'Change a custom role',
@@ -48,6 +55,7 @@ export class RolesController {
   @Delete(':role_id')
   @HttpCode(204)
   @ApiParam({ name: 'role_id', format: 'uuid' })
+  @ApiExtension('x-audit-action', AuditAction.RoleDeleted) // written by OrgRolesService.delete (with name and permissions)
   @ApiOperation({
     operationId: 'deleteRole',
     summary: 'Delete a custom role no member or pending invitation holds',

@@ -1,0 +1,57 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiNotFoundResponse, ApiParam, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Actor, ROUTE_ACCESS, RouteAccess } from '@saasready/core';
+import { AUDIT_READ_PERMISSION, AuditAction, AuditTargetType } from './audit.constants';
+
+/** What the callbacks of @Audit see of the request. */
+export interface AuditRequest {
+  params: Record<string, string | undefined>;
+  query: Record<string, unknown>;
+  body: unknown;
+  /** The signed-in caller (set by the access guard). */
+  user?: Actor;
+}
+
+export interface AuditOptions<TResult = unknown> {
+  targetType: AuditTargetType;
+  /** The target's id. Default: the org (target_type org) or the caller (target_type user), else null. */
+  targetId?: (req: AuditRequest, result: TResult) => string | null | undefined;
+  /** Details for `metadata` (secrets are redacted anyway). */
+  metadata?: (req: AuditRequest, result: TResult) => Record<string, unknown> | undefined;
+  /** The org of the row. Default: the org of the path, else the caller's session org. */
+  orgId?: (req: AuditRequest, result: TResult) => string | null | undefined;
+}
+
+export interface AuditSpec extends AuditOptions<never> {
+  action: AuditAction;
+}
+
+export const AUDIT_METADATA = 'saasready:audit';
+
+/**
+ * Marks a handler whose success is an audit event. AuditInterceptor runs the handler inside one
+ * transaction (TransactionService.run: ambient, so the services it calls join it) and writes the row in
+ * that same transaction after the handler returns: the change and its row commit together or not at
+ * all (a handler that throws writes no row; a row that cannot be written rolls the change back).
+ * The handler must return its result (no @Res()).
+ */
+export function Audit<TResult = unknown>(action: AuditAction, options: AuditOptions<TResult>): MethodDecorator {
+  return applyDecorators(SetMetadata(AUDIT_METADATA, { action, ...options }), ApiExtension('x-audit-action', action));
+}
+
+/**
+ * The caller needs `audit.read` in the organization of the `{org_id}` path parameter (non-members 404
+ * org_not_found, members without it 403 permission_denied). The core route-access metadata that
+ * libs/rbac's @RequirePermission also writes (that decorator sits above this lib).
+ */
+export function RequireAuditRead(orgParam = 'org_id'): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ROUTE_ACCESS, { kind: 'permission', permission: AUDIT_READ_PERMISSION, orgParam } satisfies RouteAccess),
+    ApiBearerAuth(),
+    ApiParam({ name: orgParam, format: 'uuid', description: 'Organization id' }),
+    ApiExtension('x-permission', AUDIT_READ_PERMISSION),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired access token, or a revoked session.' }),
+    ApiForbiddenResponse({ description: `The caller lacks \`${AUDIT_READ_PERMISSION}\` in this organization (permission_denied).` }),
+    ApiNotFoundResponse({ description: 'The organization does not exist or the caller is not a member (org_not_found).' }),
+  );
+}
