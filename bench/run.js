@@ -1,0 +1,595 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: throughput and latency of the built API in production mode, next to two bounds
+ * measured in the same run: a minimal Nest 12 + Fastify "hello" app (the HTTP ceiling of this machine)
+ * and argon2id hashing (the bound of login). See bench/README.md.
+ *
+ * - PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh database
+ *   `saasready_bench_<random>` is created, migrated with `cli.js migration:run`, and dropped at the end.
+ * - Redis: REDIS_URL (default redis://127.0.0.1:6379, logical database BENCH_REDIS_DB=9 unless the URL
+ *   names one) when it answers PING, else none.
+ * - autocannon on loopback; every scenario: BENCH_WARMUP s (default 2) then BENCH_DURATION s (default 6).
+ * - A scenario whose route answers 404 is skipped with a note (routes still being built).
+ * Scenarios are the SCENARIOS list below; add one there.
+ */
+'use strict';
+
+const os = require('node:os');
+// Before anything touches libuv's pool: argon2 runs there, one hash per CPU in parallel.
+process.env.UV_THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE || String(Math.max(4, os.cpus().length));
+
+const { spawn, spawnSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { mkdirSync, writeFileSync } = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const argon2 = require('argon2');
+const { Client } = require('pg');
+
+const ROOT = path.join(__dirname, '..');
+const API_MAIN = path.join(ROOT, 'dist/apps/api/apps/api/src/main.js');
+const CLI = path.join(ROOT, 'dist/apps/api/apps/api/src/cli.js');
+const DURATION = Number(process.env.BENCH_DURATION || 6);
+const WARMUP = Number(process.env.BENCH_WARMUP || 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
+const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = benchRedisUrl(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+const ARGON2 = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+const PASSWORD = 'violet-otter-harbor-42';
+const ADMIN_ROLE = '00000000-0000-7000-8000-000000000002'; // built-in Admin (migrations/1764403200000-initial.ts)
+const MEMBER_ROLE = '00000000-0000-7000-8000-000000000003';
+const ORGS = 1000;
+const USERS = 20; // registered through the API (personal org each); they hold the (user, org) pairs below
+const NO_LIMITS = '9999999/1s';
+
+/**
+ * The bench's Redis gets its own logical database (BENCH_REDIS_DB, default 9) unless the URL names one:
+ * rate-limit counters (keyed by client address, 127.0.0.1 for every local process) and BullMQ queues
+ * would otherwise be shared with whatever else runs on that Redis (e.g. e2e suites: they would get 429s).
+ */
+function benchRedisUrl(url) {
+  try {
+    const u = new URL(url);
+    if (u.pathname === '' || u.pathname === '/') u.pathname = `/${process.env.BENCH_REDIS_DB || 9}`;
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Scenarios. `target`: 'hello' or 'api'. `requests(ctx)`: autocannon `requests` (round-robin through
+// setupRequest). `goal`: { of: 'hello' | 'argon2', min } as a fraction. `before(ctx)`: set-up step.
+// `prime(ctx)`: send that many requests once before the warm-up (fills per-(user, org) caches).
+// `run(ctx)`: a scenario that is not HTTP (returns { rps, p50, p99, ... }).
+// ------------------------------------------------------------------------------------------------
+
+/** One autocannon request that walks `items` round-robin, building each request with `build(item)`. */
+function roundRobin(items, build) {
+  let i = 0;
+  return [
+    {
+      setupRequest: (req) => {
+        const item = items[i++ % items.length];
+        return Object.assign(req, build(item));
+      },
+    },
+  ];
+}
+
+const json = (method, pathname, token, body) => ({
+  method,
+  path: pathname,
+  headers: {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+  },
+  body: body !== undefined ? JSON.stringify(body) : undefined,
+});
+
+const SCENARIOS = [
+  {
+    id: 'hello',
+    name: 'GET /hello (minimal Nest 12 + Fastify)',
+    target: 'hello',
+    requests: () => [{ method: 'GET', path: '/hello' }],
+  },
+  {
+    // The API's lightest route (public, no database): what the API's global pipeline costs per request.
+    id: 'live',
+    name: 'GET /health/live (API, no auth, no DB)',
+    requests: () => [{ method: 'GET', path: '/health/live' }],
+  },
+  { id: 'argon2', name: `argon2id hash m=19456,t=2,p=1 (x${os.cpus().length} parallel)`, run: argon2Bound },
+  {
+    id: 'login',
+    name: 'POST /api/v1/auth/login',
+    connections: 16,
+    goal: { of: 'argon2', min: 0.8 },
+    requests: (ctx) => roundRobin(ctx.users, (u) => json('POST', '/api/v1/auth/login', null, { email: u.email, password: PASSWORD })),
+  },
+  {
+    id: 'refresh',
+    name: 'POST /api/v1/auth/refresh (fresh token each)',
+    requests: (ctx) => refreshRequests(ctx),
+  },
+  {
+    id: 'me',
+    name: 'GET /api/v1/auth/me',
+    goal: { of: 'hello', min: 0.35 },
+    requests: (ctx) => roundRobin(ctx.users, (u) => json('GET', '/api/v1/auth/me', u.token)),
+  },
+  {
+    id: 'org-get-10k',
+    name: 'GET /api/v1/orgs/{id} (1k orgs, 10k memberships)',
+    before: (ctx) => seed(ctx, 10_000),
+    prime: (ctx) => ctx.pairs.length,
+    goal: { of: 'hello', min: 0.3 },
+    requests: (ctx) => roundRobin(ctx.pairs, (p) => json('GET', `/api/v1/orgs/${p.orgId}`, p.token)),
+  },
+  {
+    id: 'authz',
+    name: 'POST /api/v1/authz/check {org_id, permission}',
+    goal: { of: 'hello', min: 0.3 },
+    requests: (ctx) =>
+      roundRobin(ctx.pairs, (p) => json('POST', '/api/v1/authz/check', p.token, { org_id: p.orgId, permission: 'org.update' })),
+  },
+  {
+    id: 'org-patch',
+    name: 'PATCH /api/v1/orgs/{id} {name}',
+    requests: (ctx) => {
+      let n = 0;
+      return roundRobin(ctx.pairs, (p) => json('PATCH', `/api/v1/orgs/${p.orgId}`, p.token, { name: `Bench Org ${n++}` }));
+    },
+  },
+  {
+    id: 'flag',
+    name: 'GET /api/v1/orgs/{id}/feature-flags/{key}',
+    goal: { of: 'hello', min: 0.3 },
+    requests: (ctx) => roundRobin(ctx.pairs, (p) => json('GET', `/api/v1/orgs/${p.orgId}/feature-flags/bench.flag`, p.token)),
+  },
+  {
+    id: 'audit',
+    name: 'GET /api/v1/orgs/{id}/audit-logs',
+    requests: (ctx) => roundRobin(ctx.pairs, (p) => json('GET', `/api/v1/orgs/${p.orgId}/audit-logs`, p.token)),
+  },
+  {
+    id: 'org-get-100k',
+    name: 'GET /api/v1/orgs/{id} (1k orgs, 100k memberships)',
+    before: (ctx) => seed(ctx, 100_000),
+    goal: { of: 'hello', min: 0.3 },
+    requests: (ctx) => roundRobin(ctx.pairs, (p) => json('GET', `/api/v1/orgs/${p.orgId}`, p.token)),
+  },
+];
+
+// ------------------------------------------------------------------------------------------------
+
+/** Refresh: a pool of sessions; each request takes a refresh token, its answer puts the new one back. */
+function refreshRequests(ctx) {
+  const pool = ctx.refreshTokens;
+  let spare;
+  return [
+    {
+      setupRequest: (req) => {
+        const token = pool.shift() ?? spare;
+        spare = token;
+        return Object.assign(req, json('POST', '/api/v1/auth/refresh', null, { refresh_token: token }));
+      },
+      onResponse: (status, body) => {
+        if (status !== 200) return;
+        try {
+          pool.push(JSON.parse(body).refresh_token);
+        } catch {
+          // not JSON: lost token, the pool is sized with spares
+        }
+      },
+    },
+  ];
+}
+
+/** Hashes/s with one argon2id hash per CPU in flight for DURATION s; latency of one hash. */
+async function argon2Bound() {
+  const parallel = os.cpus().length;
+  await Promise.all(Array.from({ length: parallel }, () => argon2.hash(randomBytes(12).toString('hex'), ARGON2))); // warm-up
+  const latencies = [];
+  const end = Date.now() + DURATION * 1000;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (Date.now() < end) {
+        const t0 = process.hrtime.bigint();
+        await argon2.hash(randomBytes(12).toString('hex'), ARGON2);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { rps: latencies.length / seconds, p50: pct(50), p99: pct(99), non2xx: 0, errors: 0, total: latencies.length, unit: 'hashes/s' };
+}
+
+/** Bulk-seeds (SQL) until the memberships table holds `target` rows; the API users' pairs are 1 per org. */
+async function seed(ctx, target) {
+  const db = ctx.db;
+  const t0 = Date.now();
+  if (!ctx.orgIds) {
+    const orgs = await db.query(
+      `INSERT INTO organizations (id, name, slug, metadata, created_at, updated_at)
+       SELECT gen_random_uuid(), 'Bench Org ' || g, 'bench-org-' || g, '{}'::jsonb, now(), now() FROM generate_series(1, $1) g
+       RETURNING id`,
+      [ORGS],
+    );
+    ctx.orgIds = orgs.rows.map((r) => r.id);
+    // Each API user is Admin in ORGS / USERS of the orgs: ORGS (user, org) pairs in all.
+    ctx.pairs = ctx.orgIds.map((orgId, i) => ({ orgId, user: ctx.users[i % ctx.users.length] }));
+    for (const p of ctx.pairs) p.token = p.user.token;
+    await db.query(
+      `INSERT INTO memberships (id, org_id, user_id, role_id, created_at)
+       SELECT gen_random_uuid(), o, u, $3, now() FROM unnest($1::uuid[], $2::uuid[]) AS t(o, u)`,
+      [ctx.pairs.map((p) => p.orgId), ctx.pairs.map((p) => p.user.id), ADMIN_ROLE],
+    );
+    ctx.seeded = 0;
+  }
+  const current = Number((await db.query('SELECT count(*) AS n FROM memberships')).rows[0].n);
+  const add = target - current;
+  if (add > 0) {
+    // `add` seed users, each a Member of one of the bench orgs (round-robin).
+    await db.query(
+      `WITH g AS (SELECT gen_random_uuid() AS id, s FROM generate_series($1::int + 1, $1::int + $2::int) s),
+       u AS (
+         INSERT INTO users (id, email, password_hash, full_name, created_at, updated_at)
+         SELECT id, 'seed-' || s || '@bench.test', 'x', 'Seed User ' || s, now(), now() FROM g
+       )
+       INSERT INTO memberships (id, org_id, user_id, role_id, created_at)
+       SELECT gen_random_uuid(), ($3::uuid[])[1 + (g.s % cardinality($3::uuid[]))], g.id, $4, now() FROM g`,
+      [ctx.seeded, add, ctx.orgIds, MEMBER_ROLE],
+    );
+    ctx.seeded += add;
+  }
+  await db.query('ANALYZE users, organizations, memberships');
+  const counts = (await db.query('SELECT (SELECT count(*) FROM organizations) AS orgs, (SELECT count(*) FROM memberships) AS m')).rows[0];
+  log(`seeded: ${counts.orgs} organizations, ${counts.m} memberships (${Date.now() - t0} ms)`);
+}
+
+// ------------------------------------------------------------------------------------------------
+
+function log(line) {
+  process.stdout.write(`[bench] ${line}\n`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function redisAnswers(url, timeoutMs = 1500) {
+  return new Promise((resolve) => {
+    let u;
+    try {
+      u = new URL(url);
+    } catch {
+      return resolve(false);
+    }
+    const sock = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.on('error', () => done(false));
+    sock.on('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
+
+const children = new Set();
+
+function start(name, args, env) {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr.on('data', (d) => (out = (out + d).slice(-20_000)));
+  children.add(child);
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return { name, child, exited, output: () => out };
+}
+
+async function waitHttp(proc, url, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  proc.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`${proc.name} exited before answering ${url}:\n${proc.output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`${proc.name} did not answer ${url} within ${timeoutMs} ms:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(proc, timeoutMs = 15_000) {
+  if (!children.has(proc.child)) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+async function call(base, method, pathname, token, body) {
+  const r = json(method, pathname, token, body);
+  const res = await fetch(base + pathname, { method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Runs `fn` over `items` with at most `n` at once. */
+async function pool(items, n, fn) {
+  const out = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return out;
+}
+
+function cannon(url, connections, requests, duration) {
+  return autocannon({ url, connections, duration, requests, timeout: 30 });
+}
+
+/** Sends one request built like autocannon would (setupRequest, then onResponse). */
+async function sendOnce(base, request) {
+  const first = Object.assign({ method: 'GET', headers: {} }, request);
+  const req = first.setupRequest ? first.setupRequest({ ...first, headers: { ...first.headers } }) : first;
+  const res = await fetch(base + req.path, {
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (first.onResponse) first.onResponse(res.status, text);
+  return { status: res.status, text };
+}
+
+async function runHttp(scenario, ctx) {
+  const base = scenario.target === 'hello' ? ctx.hello : ctx.api;
+  const requests = scenario.requests(ctx);
+  // Probe once: a route still being built answers 404.
+  const probe = await sendOnce(base, requests[0]);
+  const probeText = probe.text;
+  if (probe.status === 404) {
+    let code = '';
+    try {
+      code = JSON.parse(probeText).code;
+    } catch {
+      // not JSON
+    }
+    return { skipped: `route answers 404${code ? ` (${code})` : ''}: not built yet?` };
+  }
+  if (probe.status >= 300) log(`note: ${scenario.id} probe answered ${probe.status}: ${probeText.slice(0, 200)}`);
+  const connections = scenario.connections ?? CONNECTIONS;
+  // Steady state: every distinct request once (caches filled) before the timed warm-up.
+  if (scenario.prime) await pool(Array.from({ length: scenario.prime(ctx) }), 8, () => sendOnce(base, requests[0]));
+  if (WARMUP > 0) await cannon(base, connections, requests, WARMUP);
+  const r = await cannon(base, connections, requests, DURATION);
+  const ok = r.requests.total - r.non2xx;
+  const codes = Object.entries(r.statusCodeStats || {})
+    .filter(([c]) => !c.startsWith('2'))
+    .map(([c, v]) => `${c}x${v.count}`)
+    .join(' ');
+  return {
+    rps: ok / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    total: r.requests.total,
+    codes,
+    connections,
+  };
+}
+
+function fmt(n, digits = 0) {
+  return n === undefined || Number.isNaN(n)
+    ? '-'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function report(results, meta) {
+  const hello = results.hello?.rps;
+  const argon = results.argon2?.rps;
+  const rows = [['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', '% of hello', 'goal', '']];
+  for (const s of SCENARIOS) {
+    const r = results[s.id];
+    if (!r) continue;
+    if (r.skipped) {
+      rows.push([s.name, 'skipped', '', '', '', '', '', r.skipped]);
+      continue;
+    }
+    const ofHello = hello ? (100 * r.rps) / hello : NaN;
+    let goal = '';
+    let verdict = '';
+    if (s.goal) {
+      const ref = s.goal.of === 'hello' ? hello : argon;
+      const share = ref ? r.rps / ref : NaN;
+      goal = `>= ${Math.round(s.goal.min * 100)}% of ${s.goal.of}`;
+      verdict = `${fmt(share * 100)}% ${share >= s.goal.min ? 'ok' : 'BELOW'}`;
+    }
+    const extra = r.errors ? ` errors ${r.errors}` : '';
+    rows.push([
+      s.name,
+      `${fmt(r.rps)}${r.unit ? ` ${r.unit}` : ''}`,
+      fmt(r.p50, 1),
+      fmt(r.p99, 1),
+      `${fmt(r.non2xx)}${r.codes ? ` (${r.codes})` : ''}${extra}`,
+      s.id === 'argon2' ? '' : fmt(ofHello, 1),
+      goal,
+      verdict,
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  const out = [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)];
+  process.stdout.write(`\n${meta}\n\n${out.join('\n')}\n\n`);
+  return out.join('\n');
+}
+
+async function main() {
+  const t0 = Date.now();
+  const loadStart = os.loadavg();
+  const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-built.js')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    timeout: 300_000,
+  });
+  if (built.status !== 0) throw new Error('the build failed');
+  const buildSeconds = (Date.now() - t0) / 1000;
+  if (buildSeconds > 5) log(`build: ${buildSeconds.toFixed(0)} s (dist/ was older than the sources)`);
+
+  const dbName = `saasready_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const dbUrl = new URL(DATABASE_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const redis = (await redisAnswers(REDIS_URL)) ? REDIS_URL : undefined;
+  const ctx = { users: [], refreshTokens: [] };
+  const results = {};
+  let api;
+  let hello;
+  try {
+    const env = {
+      NODE_ENV: 'production',
+      DATABASE_URL: dbUrl.toString(),
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ...(redis ? { REDIS_URL: redis } : {}),
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      ISSUER_URL: 'http://bench.saasready.test',
+      // Per-address limits would answer 429 to a one-address load generator.
+      RATE_LIMIT_LOGIN: NO_LIMITS,
+      RATE_LIMIT_REGISTER: NO_LIMITS,
+      RATE_LIMIT_REFRESH: NO_LIMITS,
+    };
+    const migrate = spawnSync(process.execPath, [CLI, 'migration:run'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (migrate.status !== 0) throw new Error(`migration:run failed:\n${migrate.stdout}${migrate.stderr}`);
+
+    const apiPort = await freePort();
+    api = start('api', [API_MAIN], { ...env, PORT: String(apiPort) });
+    const helloPort = await freePort();
+    hello = start('hello', [path.join(__dirname, 'hello.js'), String(helloPort)], { NODE_ENV: 'production' });
+    ctx.api = `http://127.0.0.1:${apiPort}`;
+    ctx.hello = `http://127.0.0.1:${helloPort}`;
+    await Promise.all([waitHttp(api, `${ctx.api}/health/ready`), waitHttp(hello, `${ctx.hello}/hello`)]);
+    ctx.db = new Client({ connectionString: dbUrl.toString() });
+    await ctx.db.connect();
+
+    // Users (through the API) and a pool of sessions for refresh.
+    const emails = Array.from({ length: USERS }, (_, i) => `bench-${i}-${randomBytes(3).toString('hex')}@bench.test`);
+    ctx.users = await pool(emails, 4, async (email) => {
+      const r = await call(ctx.api, 'POST', '/api/v1/auth/register', null, { email, password: PASSWORD, full_name: 'Bench User' });
+      if (r.status !== 201) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`);
+      return { email, id: r.body.user.id, token: r.body.access_token };
+    });
+    const sessions = Array.from({ length: CONNECTIONS * 2 }, (_, i) => ctx.users[i % ctx.users.length]);
+    ctx.refreshTokens = await pool(sessions, 4, async (u) => {
+      const r = await call(ctx.api, 'POST', '/api/v1/auth/login', null, { email: u.email, password: PASSWORD });
+      if (r.status !== 200) throw new Error(`login: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.refresh_token;
+    });
+    log(`set-up done in ${((Date.now() - t0) / 1000).toFixed(1)} s (${USERS} users, ${ctx.refreshTokens.length} sessions)`);
+
+    for (const s of SCENARIOS) {
+      try {
+        if (s.before) await s.before(ctx);
+        log(`${s.id}: ${s.name}`);
+        results[s.id] = s.run ? await s.run(ctx) : await runHttp(s, ctx);
+        const r = results[s.id];
+        log(
+          r.skipped ? `  skipped: ${r.skipped}` : `  ${fmt(r.rps)} ${r.unit ?? 'req/s'}, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`,
+        );
+        if (/(^|\s)5\d\dx/.test(r.codes ?? '')) {
+          const errors = api
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"level":"error"'));
+          for (const l of errors.slice(-2)) log(`  api error: ${l.slice(0, 400)}`);
+        }
+      } catch (e) {
+        results[s.id] = { skipped: `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+        log(`  ${results[s.id].skipped}`);
+      }
+    }
+  } finally {
+    if (api) await stop(api);
+    if (hello) await stop(hello);
+    await ctx.db?.end().catch(() => undefined);
+    const c = new Client({ connectionString: DATABASE_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await c.end();
+  }
+  const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
+  const meta =
+    `SaaSReady bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ` +
+    `load average ${load(loadStart)} at start, ${load(os.loadavg())} at end, ` +
+    `PostgreSQL ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, Redis ${redis ?? 'none'}, ` +
+    `${WARMUP}s warm-up + ${DURATION}s per scenario, ${CONNECTIONS} connections (login 16); total ${((Date.now() - t0) / 1000).toFixed(0)} s`;
+  const table = report(results, meta);
+  const dir = path.join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ meta, results, table }, null, 2));
+  log(`results written to ${path.relative(ROOT, file)}`);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+main().catch((e) => {
+  for (const c of children) c.kill('SIGKILL');
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
