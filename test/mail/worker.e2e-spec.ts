@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -282,6 +283,11 @@ describeWithRedis('mail through Redis and the worker', () => {
 
   it('a worker killed in the middle of a job: another worker delivers it (at least once)', async () => {
     const fast = { lockDuration: 2000, stalledInterval: 500 };
+    // BullMQ lets one stalled-job check run per interval across workers (a `stalled-check` key with the
+    // interval as TTL): the key an earlier test's worker set (30 s default) would hold ours back.
+    const redis = new Redis(TEST_REDIS_URL!);
+    await redis.del(`${env.QUEUE_PREFIX}:${MAIL_QUEUE}:stalled-check`);
+    redis.disconnect();
     const first = await startWorker(t, fast);
     smtp.hold();
     const u = await givenUser(t);
