@@ -1,7 +1,18 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { AuditAction, AuditService, AuditTargetType } from '@saasready/audit';
 import { normalizeEmail, RedeemedInvitation, RegistrationInvitations, UserService } from '@saasready/auth';
-import { APP_CONFIG, AppConfig, AppException, Clock, ErrorCode, newId, randomToken, sha256, TransactionService } from '@saasready/core';
+import {
+  APP_CONFIG,
+  AppConfig,
+  AppException,
+  Clock,
+  ErrorCode,
+  newId,
+  randomToken,
+  sha256,
+  TransactionService,
+  returnedRows,
+} from '@saasready/core';
 import { MailService, MailTemplates } from '@saasready/mail';
 import { assertCanGrant, Permission, RoleService, RoleUsageRegistry } from '@saasready/rbac';
 import { MembershipService, OrganizationService, OrgLockService } from '@saasready/tenancy';
@@ -26,12 +37,6 @@ interface InvitationRow {
 const SELECT = `SELECT i.id, i.org_id, i.email, i.role_id, r.name AS role_name, i.token_hash, i.status, i.expires_at, i.invited_by,
                        i.accepted_by, i.created_at
                   FROM invitations i JOIN roles r ON r.id = i.role_id`;
-
-/** `manager.query` answers `[rows, count]` for UPDATE ... RETURNING (TypeORM's PostgreSQL driver). */
-function returned<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}
 
 const notFound = () => AppException.notFound(ErrorCode.InvitationNotFound, 'Invitation not found.');
 const notPending = () => new AppException(410, ErrorCode.InvitationNotPending, 'This invitation was already accepted or revoked.');
@@ -238,7 +243,7 @@ export class InvitationsService implements RegistrationInvitations, OnModuleInit
       // Serializes with the org's other writes (role deletion, member changes, other accepts).
       await this.lock.lock(row.org_id);
       const now = this.clock.now();
-      const claimed = returned<{ id: string }>(
+      const claimed = returnedRows<{ id: string }>(
         await m.query(
           `UPDATE invitations SET status = 'accepted', accepted_by = $2, updated_at = $3
             WHERE id = $1 AND status = 'pending' AND expires_at > $3 RETURNING id`,

@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionService } from '@saasready/core';
+import { TransactionService, returnedRows } from '@saasready/core';
 import { EmailOutboxEntity } from './email-outbox.entity';
 import { OutboxStatus } from './mail.constants';
-
-/** `manager.query` answers `[rows, count]` for UPDATE ... RETURNING (TypeORM's PostgreSQL driver), rows otherwise. */
-function returned<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}
 
 /** The email_outbox table: every read and write of it (joins the ambient transaction). */
 @Injectable()
@@ -41,7 +35,7 @@ export class MailOutbox {
    * while sending leaves the row to be claimed again when the lease ends.
    */
   async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
-    const rows = returned<{ id: string }>(
+    const rows = returnedRows<{ id: string }>(
       await this.tx.manager().query(
         `UPDATE email_outbox SET next_attempt_at = $2
         WHERE id IN (SELECT id FROM email_outbox

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, newId, randomToken, sha256, TransactionService } from '@saasready/core';
+import { Clock, newId, randomToken, sha256, TransactionService, returnedRows } from '@saasready/core';
 import { EmailTokenKind } from './email-token.entity';
 
 /** How long a link is valid (API.md: verification 24 h, reset 1 h). */
@@ -7,12 +7,6 @@ export const EMAIL_TOKEN_TTL_MS: Record<EmailTokenKind, number> = {
   email_verification: 24 * 3_600_000,
   password_reset: 3_600_000,
 };
-
-/** `manager.query` answers `[rows, count]` for UPDATE ... RETURNING (TypeORM's PostgreSQL driver). */
-function returned<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}
 
 /** Issues and redeems email link tokens (joins the ambient transaction). */
 @Injectable()
@@ -43,7 +37,7 @@ export class EmailTokenService {
    * else null. A conditional UPDATE, so two concurrent redemptions cannot both succeed.
    */
   async consume(token: string, kind: EmailTokenKind): Promise<string | null> {
-    const rows = returned<{ user_id: string }>(
+    const rows = returnedRows<{ user_id: string }>(
       await this.tx
         .manager()
         .query(

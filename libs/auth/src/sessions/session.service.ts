@@ -12,17 +12,9 @@ import {
   sha256,
   TransactionService,
   TtlCache,
+  returnedRows,
 } from '@saasready/core';
 import { RefreshTokenEntity, SessionEntity } from './session.entity';
-
-/**
- * The rows of an `UPDATE ... RETURNING` run through `manager.query`: TypeORM's PostgreSQL driver answers
- * `[rows, rowCount]` for UPDATE and DELETE (and only `rows` for other statements).
- */
-function updatedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}
 
 /** What every authenticated request needs to know about its session, kept in memory. */
 export interface SessionState {
@@ -106,7 +98,7 @@ export class SessionService implements OnModuleInit {
   async rotate(refreshToken: string, onReuse: (session: SessionEntity) => Promise<void>): Promise<NewSession> {
     const hash = sha256(refreshToken);
     const now = this.clock.now();
-    const claimed = updatedRows<{ session_id: string; expires_at: Date }>(
+    const claimed = returnedRows<{ session_id: string; expires_at: Date }>(
       await this.tx
         .manager()
         .query(`UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL RETURNING session_id, expires_at`, [
@@ -156,7 +148,7 @@ export class SessionService implements OnModuleInit {
 
   async revoke(sessionIds: string[], reason: RevokeReason): Promise<string[]> {
     if (sessionIds.length === 0) return [];
-    const rows = updatedRows<{ id: string }>(
+    const rows = returnedRows<{ id: string }>(
       await this.tx
         .manager()
         .query(`UPDATE sessions SET revoked_at = $2, revoke_reason = $3 WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL RETURNING id`, [
@@ -171,7 +163,7 @@ export class SessionService implements OnModuleInit {
 
   /** Revokes every live session of the user, except `keep` if given. Returns the revoked ids. */
   async revokeAllForUser(userId: string, reason: RevokeReason, keep?: string): Promise<string[]> {
-    const rows = updatedRows<{ id: string }>(
+    const rows = returnedRows<{ id: string }>(
       await this.tx
         .manager()
         .query(

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHmac, randomBytes } from 'node:crypto';
 import * as QRCode from 'qrcode';
 import * as speakeasy from 'speakeasy';
-import { APP_CONFIG, AppConfig, Clock, Encryptor, newId, TransactionService } from '@saasready/core';
+import { APP_CONFIG, AppConfig, Clock, Encryptor, newId, TransactionService, returnedRows } from '@saasready/core';
 
 const STEP_SECONDS = 30;
 const BACKUP_CODE_COUNT = 10;
@@ -124,7 +124,7 @@ export class TwoFactorService {
           `UPDATE users SET two_factor_last_step = $2 WHERE id = $1 AND two_factor_enabled AND (two_factor_last_step IS NULL OR two_factor_last_step < $2) RETURNING id`,
           [userId, step],
         );
-      return rowsOf(claimed).length > 0 ? 'totp' : null;
+      return returnedRows<unknown>(claimed).length > 0 ? 'totp' : null;
     }
     if (!allowBackup || normalized.length !== 10) return null;
     const used: unknown[] = await this.tx.manager().query(
@@ -133,7 +133,7 @@ export class TwoFactorService {
          ) AND used_at IS NULL RETURNING id`,
       [userId, this.hash(normalized), this.clock.now()],
     );
-    return rowsOf(used).length > 0 ? 'backup' : null;
+    return returnedRows<unknown>(used).length > 0 ? 'backup' : null;
   }
 
   /** The step of the code within ±1 step of now, or null. */
@@ -152,7 +152,7 @@ export class TwoFactorService {
         `SELECT two_factor_secret, two_factor_pending_secret, two_factor_last_step FROM users WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
         [userId],
       );
-    return rowsOf(rows)[0] as SecretRow | undefined;
+    return returnedRows<unknown>(rows)[0] as SecretRow | undefined;
   }
 
   private async insertCodes(userId: string, codes: string[], active: boolean): Promise<void> {
@@ -183,9 +183,4 @@ function backupCode(): string {
   let s = '';
   for (const b of bytes) s += BACKUP_ALPHABET[b % BACKUP_ALPHABET.length];
   return `${s.slice(0, 5)}-${s.slice(5)}`;
-}
-
-/** TypeORM's raw query returns rows for SELECT and [rows, count] for UPDATE ... RETURNING on postgres. */
-function rowsOf(result: unknown[]): unknown[] {
-  return Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
 }
