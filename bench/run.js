@@ -121,6 +121,14 @@ const SCENARIOS = [
     requests: (ctx) => roundRobin(ctx.users, (u) => json('GET', '/api/v1/auth/me', u.token)),
   },
   {
+    id: 'org-get-1k',
+    name: 'GET /api/v1/orgs/{id} (1k orgs, 1k memberships)',
+    before: (ctx) => seed(ctx, 1_000),
+    prime: (ctx) => ctx.pairs.length,
+    goal: { of: 'hello', min: 0.3 },
+    requests: (ctx) => roundRobin(ctx.pairs, (p) => json('GET', `/api/v1/orgs/${p.orgId}`, p.token)),
+  },
+  {
     id: 'org-get-10k',
     name: 'GET /api/v1/orgs/{id} (1k orgs, 10k memberships)',
     before: (ctx) => seed(ctx, 10_000),
