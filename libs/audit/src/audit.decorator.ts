@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiNotFoundResponse, ApiParam, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Actor, ROUTE_ACCESS, RouteAccess } from '@saasready/core';
+import { ApiExtension } from '@nestjs/swagger';
+import { Actor, OrgPermission } from '@saasready/core';
 import { AUDIT_READ_PERMISSION, AuditAction, AuditTargetType } from './audit.constants';
 
 /** What the callbacks of @Audit see of the request. */
@@ -45,13 +45,5 @@ export function Audit<TResult = unknown>(action: AuditAction, options: AuditOpti
  * libs/rbac's @RequirePermission also writes (that decorator sits above this lib).
  */
 export function RequireAuditRead(orgParam = 'org_id'): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    SetMetadata(ROUTE_ACCESS, { kind: 'permission', permission: AUDIT_READ_PERMISSION, orgParam } satisfies RouteAccess),
-    ApiBearerAuth(),
-    ApiParam({ name: orgParam, format: 'uuid', description: 'Organization id' }),
-    ApiExtension('x-permission', AUDIT_READ_PERMISSION),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired access token, or a revoked session.' }),
-    ApiForbiddenResponse({ description: `The caller lacks \`${AUDIT_READ_PERMISSION}\` in this organization (permission_denied).` }),
-    ApiNotFoundResponse({ description: 'The organization does not exist or the caller is not a member (org_not_found).' }),
-  );
+  return OrgPermission(AUDIT_READ_PERMISSION, orgParam);
 }
