@@ -172,6 +172,16 @@ describe('invitations', () => {
       404,
       'invitation_not_found',
     );
+    // Resend through another org's path finds nothing either, and the token stays valid.
+    expectProblem(
+      await t
+        .http()
+        .post(`${base(other.orgId)}/${invitation.id}/resend`)
+        .set(other.auth),
+      404,
+      'invitation_not_found',
+    );
+    expect((await preview(token).expect(200)).body.status).toBe('pending');
     await t
       .http()
       .delete(`${base(owner.orgId)}/${invitation.id}`)
