@@ -52,6 +52,17 @@ describeWithRedis('two API instances on one database and one Redis behave as one
     await eventually(async () => expect((await b.http().get('/api/v1/auth/me').set(u.auth)).body.full_name).toBe('After'));
   });
 
+  it('an organization renamed or deleted on one instance is seen so on the other', async () => {
+    const u = await givenUser(a);
+    const orgId = u.orgId;
+    // B caches the org row first.
+    expect((await b.http().get(`/api/v1/orgs/${orgId}`).set(u.auth).expect(200)).body.name).not.toBe('Renamed on A');
+    await a.http().patch(`/api/v1/orgs/${orgId}`).set(u.auth).send({ name: 'Renamed on A' }).expect(200);
+    await eventually(async () => expect((await b.http().get(`/api/v1/orgs/${orgId}`).set(u.auth)).body.name).toBe('Renamed on A'));
+    await a.http().delete(`/api/v1/orgs/${orgId}`).set(u.auth).expect(204);
+    await eventually(async () => expectProblem(await b.http().get(`/api/v1/orgs/${orgId}`).set(u.auth), 404, 'org_not_found'));
+  });
+
   it('tokens signed by one instance verify on the other (shared keys)', async () => {
     const u = await givenUser(b);
     await a.http().get('/api/v1/auth/me').set(u.auth).expect(200);

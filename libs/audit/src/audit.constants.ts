@@ -63,5 +63,8 @@ export type LoginFailureReason = (typeof LoginFailureReason)[keyof typeof LoginF
  */
 export const AUDIT_READ_PERMISSION = 'audit.read';
 
+/** The metadata key @Audit writes on a handler (its AuditSpec). */
+export const AUDIT_METADATA = 'saasready:audit';
+
 /** prev_hash of the first row of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);

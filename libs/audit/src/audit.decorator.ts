@@ -1,7 +1,8 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
 import { Actor, OrgPermission } from '@saasready/core';
-import { AUDIT_READ_PERMISSION, AuditAction, AuditTargetType } from './audit.constants';
+import { AUDIT_METADATA, AUDIT_READ_PERMISSION, AuditAction, AuditTargetType } from './audit.constants';
+import { AuditInterceptor } from './audit.interceptor';
 
 /** What the callbacks of @Audit see of the request. */
 export interface AuditRequest {
@@ -26,17 +27,22 @@ export interface AuditSpec extends AuditOptions<never> {
   action: AuditAction;
 }
 
-export const AUDIT_METADATA = 'saasready:audit';
-
 /**
  * Marks a handler whose success is an audit event. AuditInterceptor runs the handler inside one
  * transaction (TransactionService.run: ambient, so the services it calls join it) and writes the row in
  * that same transaction after the handler returns: the change and its row commit together or not at
  * all (a handler that throws writes no row; a row that cannot be written rolls the change back).
  * The handler must return its result (no @Res()).
+ *
+ * The interceptor is attached to the marked handler only (not global): unmarked routes skip Nest's
+ * interceptor chain (rxjs, an async scope per request) altogether.
  */
 export function Audit<TResult = unknown>(action: AuditAction, options: AuditOptions<TResult>): MethodDecorator {
-  return applyDecorators(SetMetadata(AUDIT_METADATA, { action, ...options }), ApiExtension('x-audit-action', action));
+  return applyDecorators(
+    SetMetadata(AUDIT_METADATA, { action, ...options }),
+    UseInterceptors(AuditInterceptor),
+    ApiExtension('x-audit-action', action),
+  );
 }
 
 /**

@@ -3,11 +3,12 @@ import { Reflector } from '@nestjs/core';
 import { defer, lastValueFrom, Observable } from 'rxjs';
 import { isUuid, RequestContext, TransactionService } from '@saasready/core';
 import { AuditTargetType } from './audit.constants';
-import { AUDIT_METADATA, AuditRequest, AuditSpec } from './audit.decorator';
+import type { AuditRequest, AuditSpec } from './audit.decorator';
+import { AUDIT_METADATA } from './audit.constants';
 import { AuditEvent, AuditService } from './audit.service';
 
 /**
- * The global interceptor (APP_INTERCEPTOR) behind @Audit. For a marked handler it opens the transaction
+ * The interceptor behind @Audit (attached by the decorator to the marked handler). For a marked handler it opens the transaction
  * (TransactionService.run, ambient through AsyncLocalStorage), runs the handler in it, then appends the
  * audit row in it; the response leaves only after the commit. Unmarked handlers pass through untouched.
  */

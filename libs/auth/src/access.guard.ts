@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Actor, AppException, ErrorCode, RequestContext, ROUTE_ACCESS, RouteAccess } from '@saasready/core';
 import { OrgAccessService } from '@saasready/tenancy';
+import { JwtStrategy } from './jwt.strategy';
 
 type AuthedRequest = FastifyRequest & { user?: Actor };
 
@@ -19,6 +20,7 @@ export class AccessGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly orgAccess: OrgAccessService,
+    private readonly jwtStrategy: JwtStrategy,
   ) {
     super();
   }
@@ -30,8 +32,13 @@ export class AccessGuard extends AuthGuard('jwt') {
       throw AppException.forbidden('This route is not available.');
     }
     if (access.kind === 'public') return true;
-    await super.canActivate(context);
     const request = context.switchToHttp().getRequest<AuthedRequest>();
+    // A token passport-jwt verified before skips passport (and the JWT decoding); the session and user
+    // checks of validate() still run on every request.
+    const header = request.headers.authorization;
+    const known = typeof header === 'string' && header.startsWith('Bearer ') ? this.jwtStrategy.verifiedBefore(header.slice(7)) : undefined;
+    if (known) request.user = await this.jwtStrategy.validate(known);
+    else await super.canActivate(context);
     const actor = request.user!;
     const ctx = RequestContext.current();
     if (ctx) ctx.actor = actor;

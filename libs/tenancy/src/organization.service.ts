@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { AuditAction, AuditService, AuditTargetType } from '@saasready/audit';
-import { AppException, Clock, ErrorCode, newId, TransactionService } from '@saasready/core';
+import { AppException, Clock, ErrorCode, InvalidationBus, newId, TransactionService, TtlCache } from '@saasready/core';
 import { BuiltInRole, RoleService } from '@saasready/rbac';
 import { MembershipEntity } from './membership.entity';
 import { MembershipService } from './membership.service';
@@ -23,7 +23,11 @@ export interface OrgWithRole {
 }
 
 @Injectable()
-export class OrganizationService {
+export class OrganizationService implements OnModuleInit {
+  static readonly TOPIC = 'org';
+  /** Org rows for reads (GET /orgs/{id}); every write publishes the id on the InvalidationBus after commit. */
+  private readonly cache = new TtlCache<OrganizationEntity | null>(50_000, 60_000);
+
   constructor(
     private readonly tx: TransactionService,
     private readonly clock: Clock,
@@ -32,7 +36,12 @@ export class OrganizationService {
     private readonly roles: RoleService,
     private readonly sessions: SessionScopeService,
     private readonly audit: AuditService,
+    private readonly bus: InvalidationBus,
   ) {}
+
+  onModuleInit(): void {
+    this.bus.on(OrganizationService.TOPIC, (id) => (id === '*' ? this.cache.clear() : this.cache.delete(id)));
+  }
 
   /**
    * Creates an org and the creator's Owner membership in one transaction. Without a slug, one is
@@ -88,6 +97,18 @@ export class OrganizationService {
 
   async findById(id: string): Promise<OrganizationEntity | null> {
     return this.tx.repo(OrganizationEntity).findOne({ where: { id } });
+  }
+
+  /**
+   * The org for reads, from memory when this instance has read it before (the result must not be
+   * mutated). Updates and deletes of any instance reach every instance's cache after their commit.
+   */
+  async findCached(id: string): Promise<OrganizationEntity | null> {
+    return this.cache.fill(id, () => this.findById(id), !this.tx.inTransaction());
+  }
+
+  private async invalidate(orgId: string): Promise<void> {
+    await this.tx.afterCommit(() => this.bus.publish(OrganizationService.TOPIC, orgId));
   }
 
   /** The user's oldest membership's org (for a new session's scope). */
@@ -154,6 +175,7 @@ export class OrganizationService {
           throw AppException.conflict(ErrorCode.SlugTaken, `The slug "${next.slug}" is taken.`);
         throw e;
       }
+      await this.invalidate(orgId);
       await this.audit.record({
         action: AuditAction.OrgUpdated,
         targetType: AuditTargetType.Org,
@@ -183,6 +205,7 @@ export class OrganizationService {
       const customRoles: { id: string }[] = await m.query(`SELECT id FROM roles WHERE org_id = $1`, [orgId]);
       const scopedUsers = await this.sessions.usersScopedTo(orgId);
       await m.query(`DELETE FROM organizations WHERE id = $1`, [orgId]);
+      await this.invalidate(orgId);
       await this.memberships.invalidateOrg(orgId);
       for (const r of customRoles) await this.roles.invalidate(r.id);
       await this.sessions.invalidateUsers(scopedUsers);

@@ -131,6 +131,12 @@ export class KeyService implements OnModuleInit {
     return key.publicKey;
   }
 
+  /** Whether tokens signed with this kid are still accepted (the key is known and published). */
+  isPublishedKid(kid: string): boolean {
+    const key = this.keys.get(kid);
+    return key !== undefined && this.isPublished(key);
+  }
+
   private isPublished(key: LoadedKey): boolean {
     return key.retiredAt === null || key.retiredAt.getTime() + this.config.accessTokenTtlMs > this.clock.nowMs();
   }

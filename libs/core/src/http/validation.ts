@@ -1,5 +1,55 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { AppException, FieldError } from '../errors/app.exception';
+
+type ValidationMetadataList = { propertyName: string }[];
+interface MetadataStorageInternals {
+  addValidationMetadata(metadata: unknown): void;
+  getTargetValidationMetadatas(
+    target: object,
+    schema: string,
+    always: boolean,
+    strictGroups: boolean,
+    groups?: string[],
+  ): ValidationMetadataList;
+  groupByPropertyName(metadata: ValidationMetadataList): Record<string, ValidationMetadataList>;
+}
+
+/**
+ * class-validator looks a DTO's rules up anew on every validation (filtering its rules and testing the
+ * DTO against every registered class for inheritance), then groups them by property: a fixed cost on
+ * every request with a body. The rules only change when a class is declared, so both lookups are
+ * memoized, and a newly registered rule clears the memo. Callers only read the returned lists.
+ */
+export function memoizeValidationMetadata(): void {
+  const storage = getMetadataStorage() as unknown as MetadataStorageInternals & { saasreadyMemo?: true };
+  if (storage.saasreadyMemo) return;
+  storage.saasreadyMemo = true;
+  const lookup = storage.getTargetValidationMetadatas.bind(storage);
+  const group = storage.groupByPropertyName.bind(storage);
+  const add = storage.addValidationMetadata.bind(storage);
+  let lists = new Map<object, Map<string, ValidationMetadataList>>();
+  let groups = new WeakMap<ValidationMetadataList, Record<string, ValidationMetadataList>>();
+  storage.addValidationMetadata = (metadata) => {
+    lists = new Map();
+    groups = new WeakMap();
+    add(metadata);
+  };
+  storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, groupNames) => {
+    if (schema) return lookup(target, schema, always, strictGroups, groupNames);
+    const key = `${always}|${strictGroups}|${groupNames?.join(',') ?? ''}`;
+    let byOptions = lists.get(target);
+    if (!byOptions) lists.set(target, (byOptions = new Map()));
+    let list = byOptions.get(key);
+    if (!list) byOptions.set(key, (list = lookup(target, schema, always, strictGroups, groupNames)));
+    return list;
+  };
+  storage.groupByPropertyName = (list) => {
+    let grouped = groups.get(list);
+    if (!grouped) groups.set(list, (grouped = group(list)));
+    return grouped;
+  };
+}
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   const out: FieldError[] = [];
@@ -33,6 +83,7 @@ function nulField(value: unknown, path: string, depth = 0): string | undefined {
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
   constructor() {
+    memoizeValidationMetadata();
     super({
       whitelist: true,
       forbidNonWhitelisted: true,

@@ -61,7 +61,7 @@ export class OrgsController {
   @ApiOperation({ operationId: 'getOrg', summary: 'An organization' })
   async get(): Promise<OrgDto> {
     const scope = currentOrg();
-    const org = await this.orgs.findById(scope.orgId);
+    const org = await this.orgs.findCached(scope.orgId);
     if (!org) throw AppException.notFound(ErrorCode.OrgNotFound, 'Organization not found.');
     return toOrgDto(org, scope.roleName);
   }
