@@ -56,6 +56,7 @@ const PASSWORD = 'violet-otter-harbor-42';
 const ADMIN_ROLE = '00000000-0000-7000-8000-000000000002'; // built-in Admin (migrations/1764403200000-initial.ts)
 const MEMBER_ROLE = '00000000-0000-7000-8000-000000000003';
 const ORGS = 1000;
+const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS || 1_000_000);
 const USERS = 20; // registered through the API (personal org each); they hold the (user, org) pairs below
 const NO_LIMITS = '9999999/1s';
 /** BENCH_ONLY=me,authz runs just those scenarios (with hello, the ceiling, and what they need). */
@@ -166,12 +167,18 @@ const SCENARIOS = [
       roundRobin(ctx.pairs, (p) => json('POST', '/api/v1/authz/check', p.token, { org_id: p.orgId, permission: 'org.update' })),
   },
   {
+    // The same mutation on a second API process whose AuditService.record does nothing
+    // (bench/api-without-audit.js): the baseline of what the audit write costs.
+    id: 'org-patch-no-audit',
+    name: 'PATCH /api/v1/orgs/{id} {name}, audit write off',
+    target: 'noAudit',
+    requests: (ctx) => orgPatchRequests(ctx),
+  },
+  {
     id: 'org-patch',
-    name: 'PATCH /api/v1/orgs/{id} {name}',
-    requests: (ctx) => {
-      let n = 0;
-      return roundRobin(ctx.pairs, (p) => json('PATCH', `/api/v1/orgs/${p.orgId}`, p.token, { name: `Bench Org ${n++}` }));
-    },
+    name: 'PATCH /api/v1/orgs/{id} {name} (audited)',
+    goal: { of: 'org-patch-no-audit', min: 0.85 },
+    requests: (ctx) => orgPatchRequests(ctx),
   },
   {
     id: 'flag',
@@ -185,6 +192,15 @@ const SCENARIOS = [
     requests: (ctx) => roundRobin(ctx.pairs, (p) => json('GET', `/api/v1/orgs/${p.orgId}/audit-logs`, p.token)),
   },
   {
+    id: 'audit-1m',
+    name: 'GET /api/v1/orgs/{id}/audit-logs (first page, 1,000,000 rows)',
+    before: (ctx) => seedAudit(ctx, AUDIT_ROWS),
+    // A latency goal: measured with a few clients, not 32 (whose queueing alone would set the p99).
+    connections: 4,
+    goal: { p99Under: 20 },
+    requests: (ctx) => [json('GET', `/api/v1/orgs/${ctx.pairs[0].orgId}/audit-logs`, ctx.pairs[0].token)],
+  },
+  {
     id: 'org-get-100k',
     name: 'GET /api/v1/orgs/{id} (1k orgs, 100k memberships)',
     before: (ctx) => seed(ctx, 100_000),
@@ -192,6 +208,12 @@ const SCENARIOS = [
     requests: (ctx) => roundRobin(ctx.pairs, (p) => json('GET', `/api/v1/orgs/${p.orgId}`, p.token)),
   },
 ];
+
+/** PATCH /orgs/{id} with a new name each time (a request that changes nothing writes nothing). */
+function orgPatchRequests(ctx) {
+  ctx.patches = ctx.patches ?? 0;
+  return roundRobin(ctx.pairs, (p) => json('PATCH', `/api/v1/orgs/${p.orgId}`, p.token, { name: `Bench Org ${ctx.patches++}` }));
+}
 
 // ------------------------------------------------------------------------------------------------
 
@@ -281,6 +303,29 @@ async function seed(ctx, target) {
   await db.query('ANALYZE users, organizations, memberships');
   const counts = (await db.query('SELECT (SELECT count(*) FROM organizations) AS orgs, (SELECT count(*) FROM memberships) AS m')).rows[0];
   log(`seeded: ${counts.orgs} organizations, ${counts.m} memberships (${Date.now() - t0} ms)`);
+}
+
+/**
+ * Bulk-seeds (SQL) the audit log of the first bench org up to `rows` rows: one row a second going back
+ * from now, as PATCH /orgs would write them. The rows are not a valid hash chain (verify is not benched);
+ * the list reads the same index either way.
+ */
+async function seedAudit(ctx, rows) {
+  const t0 = Date.now();
+  const { orgId, user } = ctx.pairs[0];
+  const have = Number((await ctx.db.query('SELECT count(*) AS n FROM audit_logs WHERE org_id = $1', [orgId])).rows[0].n);
+  if (have < rows) {
+    await ctx.db.query(
+      `INSERT INTO audit_logs (id, org_id, actor_id, user_email, action, target_type, target_id, ip_address, user_agent, metadata, "timestamp", prev_hash, hash)
+       SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3, 'org.updated', 'org', $1::text, '127.0.0.1', 'bench',
+              jsonb_build_object('fields', jsonb_build_array('name')), now() - make_interval(secs => g),
+              md5((g + 1)::text) || md5((g + 1)::text), md5(g::text) || md5(g::text)
+         FROM generate_series(1, $4::int) g`,
+      [orgId, user.id, user.email, rows - have],
+    );
+    await ctx.db.query('ANALYZE audit_logs');
+  }
+  log(`seeded: ${rows} audit rows in one organization (${Date.now() - t0} ms)`);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -414,7 +459,7 @@ async function sendOnce(base, request) {
 }
 
 async function runHttp(scenario, ctx) {
-  const base = scenario.target === 'hello' ? ctx.hello : ctx.api;
+  const base = scenario.target === 'hello' ? ctx.hello : scenario.target === 'noAudit' ? ctx.noAudit : ctx.api;
   const requests = scenario.requests(ctx);
   // Probe once: a route still being built answers 404.
   const probe = await sendOnce(base, requests[0]);
@@ -493,8 +538,11 @@ function report(results, meta) {
     const ofHello = helloNear ? (100 * r.rps) / helloNear : NaN;
     let goal = '';
     let verdict = '';
-    if (s.goal) {
-      const ref = s.goal.of === 'hello' ? helloNear : argon;
+    if (s.goal?.p99Under !== undefined) {
+      goal = `p99 < ${s.goal.p99Under} ms`;
+      verdict = `${fmt(r.p99, 1)} ms ${r.p99 < s.goal.p99Under ? 'ok' : 'ABOVE'}`;
+    } else if (s.goal) {
+      const ref = s.goal.of === 'hello' ? helloNear : s.goal.of === 'argon2' ? argon : results[s.goal.of]?.rps;
       const share = ref ? r.rps / ref : NaN;
       goal = `>= ${Math.round(s.goal.min * 100)}% of ${s.goal.of}`;
       verdict = `${fmt(share * 100)}% ${share >= s.goal.min ? 'ok' : 'BELOW'}`;
@@ -543,6 +591,7 @@ async function main() {
   const results = {};
   let api;
   let hello;
+  let noAudit;
   try {
     const env = {
       NODE_ENV: 'production',
@@ -569,9 +618,16 @@ async function main() {
     api = start('api', [...API_NODE_ARGS, API_MAIN], { ...env, PORT: String(apiPort) });
     const helloPort = await freePort();
     hello = start('hello', [path.join(__dirname, 'hello.js'), String(helloPort)], { NODE_ENV: 'production' });
+    const noAuditPort = await freePort();
+    noAudit = start('api-without-audit', [path.join(__dirname, 'api-without-audit.js')], { ...env, PORT: String(noAuditPort) });
     ctx.api = `http://127.0.0.1:${apiPort}`;
     ctx.hello = `http://127.0.0.1:${helloPort}`;
-    await Promise.all([waitHttp(api, `${ctx.api}/health/ready`), waitHttp(hello, `${ctx.hello}/hello`)]);
+    ctx.noAudit = `http://127.0.0.1:${noAuditPort}`;
+    await Promise.all([
+      waitHttp(api, `${ctx.api}/health/ready`),
+      waitHttp(hello, `${ctx.hello}/hello`),
+      waitHttp(noAudit, `${ctx.noAudit}/health/ready`),
+    ]);
     ctx.db = new Client({ connectionString: dbUrl.toString() });
     await ctx.db.connect();
 
@@ -582,7 +638,9 @@ async function main() {
       if (r.status !== 201) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`);
       return { email, id: r.body.user.id, token: r.body.access_token };
     });
-    const sessions = Array.from({ length: CONNECTIONS * 2 }, (_, i) => ctx.users[i % ctx.users.length]);
+    // Each autocannon run (warm-up, then ROUNDS slices) may end with CONNECTIONS refreshes in flight whose new
+    // tokens are lost: one spare set per run.
+    const sessions = Array.from({ length: CONNECTIONS * (ROUNDS + 2) }, (_, i) => ctx.users[i % ctx.users.length]);
     ctx.refreshTokens = await pool(sessions, 4, async (u) => {
       const r = await call(ctx.api, 'POST', '/api/v1/auth/login', null, { email: u.email, password: PASSWORD });
       if (r.status !== 200) throw new Error(`login: ${r.status} ${JSON.stringify(r.body)}`);
@@ -595,7 +653,7 @@ async function main() {
         if (s.before) await s.before(ctx);
         if (ONLY && !ONLY.has(s.id)) continue;
         log(`${s.id}: ${s.name}`);
-        for (const proc of [api, hello]) pinTo(proc.child.pid, s.allCpus ? ALL_CPUS : SERVER_CPUS);
+        for (const proc of [api, hello, noAudit]) pinTo(proc.child.pid, s.allCpus ? ALL_CPUS : SERVER_CPUS);
         pinTo(process.pid, s.allCpus ? ALL_CPUS : LOAD_CPUS);
         results[s.id] = s.run ? await s.run(ctx) : await runHttp(s, ctx);
         const r = results[s.id];
@@ -617,6 +675,7 @@ async function main() {
   } finally {
     if (api) await stop(api);
     if (hello) await stop(hello);
+    if (noAudit) await stop(noAudit);
     await ctx.db?.end().catch(() => undefined);
     const c = new Client({ connectionString: DATABASE_URL });
     await c.connect();

@@ -3,6 +3,14 @@ import { Audit1764403300000 } from './1764403300000-audit';
 import { Mail1764403500000 } from './1764403500000-mail';
 import { TwoFactor1764403600000 } from './1764403600000-two-factor';
 import { Flags1764403700000 } from './1764403700000-flags';
+import { AuditChainHeads1764403800000 } from './1764403800000-audit-chain-heads';
 
 /** Every migration, in order. A new one is added here (explicit list, no globs). */
-export const MIGRATIONS = [Initial1764403200000, Audit1764403300000, Mail1764403500000, TwoFactor1764403600000, Flags1764403700000];
+export const MIGRATIONS = [
+  Initial1764403200000,
+  Audit1764403300000,
+  Mail1764403500000,
+  TwoFactor1764403600000,
+  Flags1764403700000,
+  AuditChainHeads1764403800000,
+];

@@ -1,31 +1,11 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
-import { Actor, OrgPermission } from '@saasready/core';
-import { AUDIT_METADATA, AUDIT_READ_PERMISSION, AuditAction, AuditTargetType } from './audit.constants';
+import { OrgPermission } from '@saasready/core';
+import { AUDIT_METADATA, AUDIT_READ_PERMISSION, AuditAction } from './audit.constants';
 import { AuditInterceptor } from './audit.interceptor';
+import { AuditOptions } from './audit.types';
 
-/** What the callbacks of @Audit see of the request. */
-export interface AuditRequest {
-  params: Record<string, string | undefined>;
-  query: Record<string, unknown>;
-  body: unknown;
-  /** The signed-in caller (set by the access guard). */
-  user?: Actor;
-}
-
-export interface AuditOptions<TResult = unknown> {
-  targetType: AuditTargetType;
-  /** The target's id. Default: the org (target_type org) or the caller (target_type user), else null. */
-  targetId?: (req: AuditRequest, result: TResult) => string | null | undefined;
-  /** Details for `metadata` (secrets are redacted anyway). */
-  metadata?: (req: AuditRequest, result: TResult) => Record<string, unknown> | undefined;
-  /** The org of the row. Default: the org of the path, else the caller's session org. */
-  orgId?: (req: AuditRequest, result: TResult) => string | null | undefined;
-}
-
-export interface AuditSpec extends AuditOptions<never> {
-  action: AuditAction;
-}
+export type { AuditOptions, AuditRequest, AuditSpec } from './audit.types';
 
 /**
  * Marks a handler whose success is an audit event. AuditInterceptor runs the handler inside one

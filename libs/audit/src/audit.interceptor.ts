@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { defer, lastValueFrom, Observable } from 'rxjs';
 import { isUuid, RequestContext, TransactionService } from '@saasready/core';
 import { AuditTargetType } from './audit.constants';
-import type { AuditRequest, AuditSpec } from './audit.decorator';
+import type { AuditRequest, AuditSpec } from './audit.types';
 import { AUDIT_METADATA } from './audit.constants';
 import { AuditEvent, AuditService } from './audit.service';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, Clock, isUuid, newId, RequestContext, TransactionService } from '@saasready/core';
 import { AuditAction, AuditTargetType, GENESIS_HASH } from './audit.constants';
-import { ChainedFields, chainHash } from './chain';
+import { canonicalRow, ChainedFields, chainHash } from './chain';
 import { AuditCursor } from './cursor';
 import { cleanText, redactMetadata } from './redaction';
 
@@ -70,8 +70,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Writes and reads the audit log. Every row is appended to its org's hash chain (org_id null: its own
- * chain): under `pg_advisory_xact_lock` on a hash of the org id (held until commit) the last hash is read
- * and the new row inserted with prev_hash = that hash and hash = SHA-256(canonical row + prev_hash).
+ * chain): one statement upserts the chain's head row (audit_chain_heads, locked until commit) and inserts
+ * the row with prev_hash = the head's hash and hash = SHA-256(canonical row + prev_hash).
  * `record` joins the ambient transaction (TransactionService) when there is one, so an event commits or
  * rolls back with the change it describes; outside one it runs in its own.
  */
@@ -108,18 +108,22 @@ export class AuditService {
     return this.tx.run((m) => this.append(m, fields));
   }
 
+  /**
+   * One statement: the upsert of the chain's head row locks it until commit (appends to one chain are
+   * serialized) and reads its latest committed hash; PostgreSQL computes hash = SHA-256(canonical row +
+   * prev_hash) from the canonical text computed here (chainHash does the same in verify).
+   */
   private async append(m: EntityManager, fields: Omit<ChainedFields, 'timestamp'>): Promise<string> {
-    // One appender per chain at a time, until this transaction ends: the next one reads our hash.
-    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`saasready.audit_logs:${fields.orgId ?? 'none'}`]);
-    const last: { hash: string }[] = fields.orgId
-      ? await m.query(`SELECT hash FROM audit_logs WHERE org_id = $1 ORDER BY seq DESC LIMIT 1`, [fields.orgId])
-      : await m.query(`SELECT hash FROM audit_logs WHERE org_id IS NULL ORDER BY seq DESC LIMIT 1`);
-    const prevHash = last[0]?.hash ?? GENESIS_HASH;
     const row: ChainedFields = { ...fields, timestamp: this.clock.now() };
-    const hash = chainHash(row, prevHash);
     await m.query(
-      `INSERT INTO audit_logs (id, org_id, actor_id, user_email, action, target_type, target_id, ip_address, user_agent, metadata, "timestamp", prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
+      `WITH head AS (
+         INSERT INTO audit_chain_heads AS h (chain, prev_hash, hash)
+         VALUES ($13::text, $14::text, encode(sha256(convert_to($12::text || $14::text, 'UTF8')), 'hex'))
+         ON CONFLICT (chain) DO UPDATE SET prev_hash = h.hash, hash = encode(sha256(convert_to($12::text || h.hash, 'UTF8')), 'hex')
+         RETURNING prev_hash, hash
+       )
+       INSERT INTO audit_logs (id, org_id, actor_id, user_email, action, target_type, target_id, ip_address, user_agent, metadata, "timestamp", prev_hash, hash)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, head.prev_hash, head.hash FROM head`,
       [
         row.id,
         row.orgId,
@@ -132,8 +136,9 @@ export class AuditService {
         row.userAgent,
         JSON.stringify(row.metadata),
         row.timestamp,
-        prevHash,
-        hash,
+        canonicalRow(row),
+        row.orgId ?? 'none',
+        GENESIS_HASH,
       ],
     );
     return row.id;
