@@ -18,6 +18,14 @@ const forbidden = [
     to: { path: '^apps/' },
   },
 ];
+// libs/nest-guard (published as @saasready/nest, runs inside customers' apps) stands alone: no other lib.
+forbidden.push({
+  name: 'nest-guard-standalone',
+  severity: 'error',
+  comment: 'libs/nest-guard is published on its own: it must not import another lib',
+  from: { path: '^libs/nest-guard/' },
+  to: { path: '^libs/(?!nest-guard/)' },
+});
 // A lib may import only the libs below it in `order`.
 order.forEach((lib, i) => {
   const above = order.slice(i + 1);

@@ -1,0 +1,13 @@
+export { SaaSReadyModule } from './saasready.module';
+export type { SaaSReadyModuleOptions, SaaSReadyModuleAsyncOptions, SaaSReadyFactoryOptions, FetchLike, ResolvedOptions } from './options';
+export { SAASREADY_OPTIONS, resolveOptions } from './options';
+export { Public, Authenticated, RequirePermission, CurrentUser, saasReadyUserOf, saasReadyTokenOf, SAASREADY_ACCESS } from './decorators';
+export type { RequirePermissionOptions, SaaSReadyRouteAccess } from './decorators';
+export { SaaSReadyAuthGuard } from './auth.guard';
+export { SaaSReadyTokenVerifier, bearerTokenOf } from './token-verifier';
+export type { SaaSReadyUser } from './token-verifier';
+export { SaaSReadyAuthzClient } from './authz-client';
+export { JwksCache, JwksUnavailableError } from './jwks';
+export type { JwksCacheOptions } from './jwks';
+export { SaaSReadyException, SaaSReadyProblemFilter, SaaSReadyErrorCode, requestIdOf } from './errors';
+export type { SaaSReadyProblem } from './errors';
