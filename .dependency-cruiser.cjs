@@ -26,6 +26,24 @@ forbidden.push({
   from: { path: '^libs/nest-guard/' },
   to: { path: '^libs/(?!nest-guard/)' },
 });
+// libs/client (published as @saasready/client, runs in customers' apps and browsers) stands alone, and
+// nothing of the service depends on it (tests drive it).
+forbidden.push(
+  {
+    name: 'client-standalone',
+    severity: 'error',
+    comment: 'libs/client is published on its own: it must not import another lib, an app or the migrations',
+    from: { path: '^libs/client/' },
+    to: { path: '^(libs/(?!client/)|apps/|migrations/)' },
+  },
+  {
+    name: 'nothing-into-client',
+    severity: 'error',
+    comment: 'the service does not depend on its own client',
+    from: { path: '^(apps|libs/(?!client/))' },
+    to: { path: '^libs/client/' },
+  },
+);
 // A lib may import only the libs below it in `order`.
 order.forEach((lib, i) => {
   const above = order.slice(i + 1);

@@ -1,5 +1,15 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiGoneResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
 import { Actor, AppException, Authenticated, Public, RateLimited } from '@saasready/core';
 import { AuthService } from './auth.service';
@@ -21,6 +31,11 @@ export class AuthController {
   @Post('register')
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
+  @ApiBadRequestResponse({ description: '`password_too_weak`: the password is on the list of common passwords.' })
+  @ApiForbiddenResponse({ description: '`invitation_email_mismatch`: the email is not the invited one (no account is created).' })
+  @ApiNotFoundResponse({ description: '`invitation_not_found`: the `invitation_token` is unknown or was replaced.' })
+  @ApiConflictResponse({ description: '`email_taken`: an account has this email.' })
+  @ApiGoneResponse({ description: '`invitation_expired`, or `invitation_not_pending` (the invitation was revoked or used).' })
   @ApiOperation({ operationId: 'register', summary: 'Create an account, its personal organization and a session' })
   register(@Body() dto: RegisterDto): Promise<TokenResponseDto> {
     return this.auth.register(dto);
@@ -31,6 +46,14 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiUnauthorizedResponse({
+    description:
+      '`invalid_credentials`: wrong email or password (the same for an unknown email). `two_factor_required`: two-factor ' +
+      'login is on; send `two_factor_code`. `invalid_two_factor_code`: the code is wrong or already used.',
+  })
+  @ApiTooManyRequestsResponse({
+    description: '`account_locked`: too many failed attempts on this account; the same answer for a right or wrong password.',
+  })
   @ApiOperation({ operationId: 'login', summary: 'Sign in with email and password (and a 2FA code when on)' })
   login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
     return this.auth.login(dto);
@@ -41,6 +64,11 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiUnauthorizedResponse({
+    description:
+      '`token_invalid` (unknown token), `token_expired`, `refresh_token_reused` (the token was already used: the session ' +
+      'is ended), `session_revoked` (the session was ended).',
+  })
   @ApiOperation({ operationId: 'refresh', summary: 'Exchange a refresh token for new tokens (single use; reuse ends the session)' })
   refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {
     return this.auth.refresh(dto.refresh_token);
@@ -50,6 +78,7 @@ export class AuthController {
   @Post('switch-org')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiNotFoundResponse({ description: '`org_not_found`: the caller is not a member of `org_id`.' })
   @ApiOperation({ operationId: 'switchOrg', summary: "Rescope the session to another of the caller's organizations" })
   switchOrg(@CurrentActor() actor: Actor, @Body() dto: SwitchOrgDto): Promise<TokenResponseDto> {
     return this.auth.switchOrg(actor.sessionId, actor.userId, dto.org_id);
@@ -96,6 +125,7 @@ export class AuthController {
   @Authenticated()
   @Delete('sessions/:session_id')
   @HttpCode(204)
+  @ApiNotFoundResponse({ description: '`not_found`: the caller has no such session.' })
   @ApiOperation({ operationId: 'revokeSession', summary: 'End one of the caller’s sessions' })
   @Audit(AuditAction.SessionRevoked, {
     targetType: AuditTargetType.Session,

@@ -1,5 +1,15 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiGoneResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentActor } from '@saasready/auth';
 import { Actor, Authenticated, Public, RateLimited, RequestContext } from '@saasready/core';
 import { Permission, RequirePermission } from '@saasready/rbac';
@@ -33,6 +43,9 @@ export class OrgInvitationsController {
   @Post()
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
+  @ApiBadRequestResponse({ description: '`invalid_role`: `role_id` is not a role of this organization.' })
+  @ApiForbiddenResponse({ description: '`permission_denied` when the role holds a permission the caller lacks.' })
+  @ApiConflictResponse({ description: '`already_member`: a member has this email. `invitation_pending`: it has a pending invitation.' })
   @ApiOperation({
     operationId: 'createInvitation',
     summary: 'Invite someone by email, with a role',
@@ -48,6 +61,18 @@ export class OrgInvitationsController {
 
   @RequirePermission(Permission.UserInvite)
   @Get()
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    description: 'The `next_cursor` of the previous page (opaque).',
+    schema: { type: 'string', maxLength: 256 },
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'Page size, 1 to 200 (default 50).',
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  })
   @ApiOperation({
     operationId: 'listInvitations',
     summary: 'The invitations of an organization, newest first',
@@ -72,6 +97,8 @@ export class OrgInvitationsController {
   @Delete(':invitation_id')
   @HttpCode(204)
   @ApiParam({ name: 'invitation_id', format: 'uuid' })
+  @ApiNotFoundResponse({ description: '`invitation_not_found`: no such invitation in this organization.' })
+  @ApiGoneResponse({ description: '`invitation_not_pending`: it was accepted or revoked.' })
   @ApiOperation({
     operationId: 'revokeInvitation',
     summary: 'Revoke a pending (or expired) invitation; its link stops working',
@@ -86,6 +113,9 @@ export class OrgInvitationsController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiParam({ name: 'invitation_id', format: 'uuid' })
+  @ApiNotFoundResponse({ description: '`invitation_not_found`: no such invitation in this organization.' })
+  @ApiConflictResponse({ description: '`invitation_pending`: the email has a newer pending invitation.' })
+  @ApiGoneResponse({ description: '`invitation_not_pending`: it was accepted or revoked.' })
   @ApiOperation({
     operationId: 'resendInvitation',
     summary: 'Send a pending or expired invitation again, with a new token and expiry',
@@ -106,6 +136,7 @@ export class InvitationsController {
   @RateLimited('invitation_preview')
   @Post('preview')
   @HttpCode(200)
+  @ApiNotFoundResponse({ description: '`invitation_not_found`: the token is unknown or was replaced.' })
   @ApiOperation({
     operationId: 'previewInvitation',
     summary: 'What an invitation is for (organization, email, role, expiry, status)',
@@ -120,6 +151,10 @@ export class InvitationsController {
   @Authenticated()
   @Post('accept')
   @HttpCode(200)
+  @ApiForbiddenResponse({ description: '`invitation_email_mismatch`: the invitation is for another email (it stays pending).' })
+  @ApiNotFoundResponse({ description: '`invitation_not_found`: the token is unknown or was replaced.' })
+  @ApiConflictResponse({ description: '`already_member`: the caller is a member of the organization.' })
+  @ApiGoneResponse({ description: '`invitation_expired`, or `invitation_not_pending` (accepted or revoked).' })
   @ApiOperation({
     operationId: 'acceptInvitation',
     summary: 'Join the organization of an invitation',

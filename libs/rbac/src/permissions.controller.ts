@@ -1,16 +1,19 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '@saasready/core';
 import { ALL_PERMISSIONS, PERMISSION_DESCRIPTIONS } from './permissions';
 
 export class PermissionDto {
+  @ApiProperty({ description: 'The permission, e.g. `org.update`.' })
   key: string;
+  @ApiProperty()
   description: string;
 }
 
 export class PermissionListDto {
+  @ApiProperty({ type: [PermissionDto] })
   data: PermissionDto[];
-  /** Always null: this list is short and complete. */
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: this list is short and complete.' })
   next_cursor: string | null;
 }
 

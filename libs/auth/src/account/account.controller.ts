@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, Authenticated, Public, RateLimited } from '@saasready/core';
 import { CurrentActor } from '../current-actor.decorator';
 import { AccountEmailService } from './account-email.service';
@@ -14,6 +14,7 @@ export class AccountController {
   @Public()
   @Post('email/verify')
   @HttpCode(204)
+  @ApiBadRequestResponse({ description: '`link_token_invalid`: the token is used, expired, replaced or unknown.' })
   @ApiOperation({
     operationId: 'verifyEmail',
     summary: 'Confirm the email address with the token of a verification link',
@@ -54,6 +55,9 @@ export class AccountController {
   @RateLimited('password')
   @Post('password/reset')
   @HttpCode(204)
+  @ApiBadRequestResponse({
+    description: '`link_token_invalid`: the token is used, expired, replaced or unknown. `password_too_weak`: a common password.',
+  })
   @ApiOperation({
     operationId: 'resetPassword',
     summary: 'Set a new password with the token of a reset link',

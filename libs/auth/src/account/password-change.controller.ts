@@ -1,5 +1,12 @@
 import { Body, Controller, HttpCode, Logger, Post } from '@nestjs/common';
-import { ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import { AuditAction } from '@saasready/audit';
 import { Actor, AppException, Authenticated, Clock, ErrorCode, TransactionService } from '@saasready/core';
 import { AuthAuditService } from '../auth-audit.service';
@@ -36,6 +43,9 @@ export class PasswordChangeController {
   @Post('password/change')
   @HttpCode(204)
   @ApiExtension('x-audit-action', [AuditAction.UserPasswordChanged, AuditAction.SessionRevoked])
+  @ApiBadRequestResponse({ description: '`password_too_weak`: the new password is a common password.' })
+  @ApiForbiddenResponse({ description: '`reauthentication_failed`: the current password is not correct.' })
+  @ApiTooManyRequestsResponse({ description: '`account_locked`: too many wrong passwords; with Retry-After.' })
   @ApiOperation({
     operationId: 'changePassword',
     summary: 'Change the password (needs the current one); ends every other session',

@@ -1,5 +1,13 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
-import { ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import { AuditAction } from '@saasready/audit';
 import { Actor, AppException, Authenticated, ErrorCode, RateLimited, TransactionService } from '@saasready/core';
 import { AuthAuditService } from '../auth-audit.service';
@@ -31,6 +39,7 @@ export class TwoFactorController {
   @Post('setup')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiConflictResponse({ description: '`two_factor_already_enabled`: disable it first to set up a new authenticator.' })
   @ApiOperation({
     operationId: 'setup2fa',
     summary: 'Start TOTP set-up: a new secret, its QR code and backup codes (2FA is on only after verify)',
@@ -52,6 +61,8 @@ export class TwoFactorController {
   @Post('verify')
   @HttpCode(200)
   @ApiExtension('x-audit-action', [AuditAction.UserTwoFactorEnabled, AuditAction.SessionRevoked])
+  @ApiBadRequestResponse({ description: '`invalid_two_factor_code`: the code is wrong, or no set-up is pending.' })
+  @ApiTooManyRequestsResponse({ description: '`account_locked`: too many wrong codes; with Retry-After.' })
   @ApiOperation({
     operationId: 'verify2fa',
     summary: 'Turn two-factor login on with a code of the pending secret; ends the other sessions',
@@ -80,6 +91,8 @@ export class TwoFactorController {
   @Post('disable')
   @HttpCode(204)
   @ApiExtension('x-audit-action', [AuditAction.UserTwoFactorDisabled, AuditAction.SessionRevoked])
+  @ApiForbiddenResponse({ description: '`reauthentication_failed`: the password or the code is not correct (or 2FA is off).' })
+  @ApiTooManyRequestsResponse({ description: '`account_locked`: too many wrong codes; with Retry-After.' })
   @ApiOperation({ operationId: 'disable2fa', summary: 'Turn two-factor login off (password and a current code); ends the other sessions' })
   async disable(@CurrentActor() actor: Actor, @Body() dto: TwoFactorDisableDto): Promise<void> {
     await this.lockout.assertNotLocked('two_factor', actor.email);
@@ -107,6 +120,8 @@ export class TwoFactorController {
   @Post('backup-codes')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiForbiddenResponse({ description: '`reauthentication_failed`: the code is not correct (or 2FA is off).' })
+  @ApiTooManyRequestsResponse({ description: '`account_locked`: too many wrong codes; with Retry-After.' })
   @ApiOperation({
     operationId: 'regenerateBackupCodes',
     summary: 'A new set of backup codes (the old ones are void); needs a current code',

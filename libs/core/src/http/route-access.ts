@@ -52,7 +52,7 @@ export function OrgPermission(permission: string, options: string | OrgPermissio
   return applyDecorators(
     SetMetadata(ROUTE_ACCESS, access),
     ApiBearerAuth(),
-    ApiParam({ name: orgParam, format: 'uuid', description: 'Organization id' }),
+    ApiParam({ name: orgParam, type: String, format: 'uuid', description: 'Organization id' }),
     ApiExtension('x-permission', permission),
     ...(orSelf ? [ApiExtension('x-permission-self', orSelf)] : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid or expired access token, or a revoked session.' }),

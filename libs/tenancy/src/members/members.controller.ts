@@ -1,5 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
-import { ApiExtension, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AuditAction } from '@saasready/audit';
 import { Permission, RequirePermission } from '@saasready/rbac';
 import { decodeCursor, PAGE_LIMIT_DEFAULT, PageQueryDto, toPage } from '../common/pagination';
@@ -17,6 +27,18 @@ export class MembersController {
 
   @RequirePermission(Permission.UserRead)
   @Get()
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    description: 'The `next_cursor` of the previous page (opaque).',
+    schema: { type: 'string', maxLength: 256 },
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'Page size, 1 to 200 (default 50).',
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  })
   @ApiOperation({
     operationId: 'listMembers',
     summary: 'The members of an organization',
@@ -39,6 +61,10 @@ export class MembersController {
   @Patch(':user_id')
   @ApiParam({ name: 'user_id', format: 'uuid' })
   @ApiExtension('x-audit-action', AuditAction.MemberRoleChanged) // written by MembersService.changeRole (only on a change)
+  @ApiBadRequestResponse({ description: '`invalid_role`: `role_id` is not a role of this organization.' })
+  @ApiForbiddenResponse({ description: '`permission_denied` when the new or the current role holds a permission the caller lacks.' })
+  @ApiNotFoundResponse({ description: '`not_found`: no such member in this organization.' })
+  @ApiConflictResponse({ description: '`last_owner`: the organization must keep at least one Owner.' })
   @ApiOperation({
     operationId: 'updateMember',
     summary: "Change a member's role",
@@ -55,6 +81,9 @@ export class MembersController {
   @HttpCode(204)
   @ApiParam({ name: 'user_id', format: 'uuid' })
   @ApiExtension('x-audit-action', [AuditAction.MemberRemoved, AuditAction.MemberLeft]) // written by MembersService.remove
+  @ApiForbiddenResponse({ description: '`permission_denied` when the member’s role holds a permission the caller lacks.' })
+  @ApiNotFoundResponse({ description: '`not_found`: no such member in this organization.' })
+  @ApiConflictResponse({ description: '`last_owner`: the organization must keep at least one Owner.' })
   @ApiOperation({
     operationId: 'removeMember',
     summary: 'Remove a member, or leave (your own user id)',

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiExtension, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
 import { AppException, Authenticated, ErrorCode } from '@saasready/core';
 import { BuiltInRole, Permission, RequirePermission } from '@saasready/rbac';
@@ -19,6 +19,7 @@ export class OrgsController {
   @Authenticated()
   @Post()
   @HttpCode(201)
+  @ApiConflictResponse({ description: '`slug_taken`: another organization has this slug.' })
   @ApiOperation({
     operationId: 'createOrg',
     summary: 'Create an organization; the caller becomes its Owner',
@@ -38,6 +39,18 @@ export class OrgsController {
 
   @Authenticated()
   @Get()
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    description: 'The `next_cursor` of the previous page (opaque).',
+    schema: { type: 'string', maxLength: 256 },
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'Page size, 1 to 200 (default 50).',
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  })
   @ApiOperation({
     operationId: 'listOrgs',
     summary: "The caller's organizations, each with the caller's role",
@@ -69,6 +82,7 @@ export class OrgsController {
   @RequirePermission(Permission.OrgUpdate)
   @Patch(':org_id')
   @ApiExtension('x-audit-action', AuditAction.OrgUpdated) // written by OrganizationService.update (only on a change)
+  @ApiConflictResponse({ description: '`slug_taken`: another organization has this slug.' })
   @ApiOperation({
     operationId: 'updateOrg',
     summary: "Change an organization's name, slug or metadata",

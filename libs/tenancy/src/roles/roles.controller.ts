@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiExtension, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
 import { Permission, RequirePermission } from '@saasready/rbac';
 import { currentActor, currentOrg } from '../common/request-scope';
@@ -22,6 +30,10 @@ export class RolesController {
   @RequirePermission(Permission.RoleManage)
   @Post()
   @HttpCode(201)
+  @ApiForbiddenResponse({ description: '`permission_denied` when the role holds a permission the caller lacks.' })
+  @ApiConflictResponse({
+    description: '`role_name_taken`: a role of this organization has this name (case-insensitively), or it is a built-in name.',
+  })
   @ApiOperation({
     operationId: 'createRole',
     summary: 'Create a custom role',
@@ -40,6 +52,9 @@ export class RolesController {
   @Patch(':role_id')
   @ApiParam({ name: 'role_id', format: 'uuid' })
   @ApiExtension('x-audit-action', AuditAction.RoleUpdated) // written by OrgRolesService.update (only on a change)
+  @ApiForbiddenResponse({ description: '`permission_denied` when the role has or would have a permission the caller lacks.' })
+  @ApiNotFoundResponse({ description: '`not_found`: no such role in this organization.' })
+  @ApiConflictResponse({ description: '`builtin_role`: built-in roles cannot change. `role_name_taken`: the name is in use.' })
   @ApiOperation({
     operationId: 'updateRole',
     summary: 'Change a custom role',
@@ -56,6 +71,8 @@ export class RolesController {
   @HttpCode(204)
   @ApiParam({ name: 'role_id', format: 'uuid' })
   @ApiExtension('x-audit-action', AuditAction.RoleDeleted) // written by OrgRolesService.delete (with name and permissions)
+  @ApiNotFoundResponse({ description: '`not_found`: no such role in this organization.' })
+  @ApiConflictResponse({ description: '`role_in_use`: a member or a pending invitation holds it. `builtin_role`: built-in roles stay.' })
   @ApiOperation({
     operationId: 'deleteRole',
     summary: 'Delete a custom role no member or pending invitation holds',
