@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import { Readable } from 'node:stream';
 import { AppException, Authenticated, ErrorCode, RequestContext } from '@saasready/core';
 import { RequireAuditRead } from './audit.decorator';
-import { AuditFilters, AuditRow, AuditScope, AuditService } from './audit.service';
+import { AuditFilters, AuditListRow, AuditScope, AuditService } from './audit.service';
 import { csvLine } from './csv';
 import { decodeCursor, encodeCursor } from './cursor';
 import {
@@ -32,7 +32,7 @@ export const AUDIT_LOG_FIELDS = [
 
 const DEFAULT_LIMIT = 50;
 
-export function toAuditLogDto(row: AuditRow): AuditLogDto {
+export function toAuditLogDto(row: AuditListRow): AuditLogDto {
   return {
     id: row.id,
     timestamp: row.timestamp.toISOString(),
@@ -132,11 +132,11 @@ async function prefetched<T>(source: AsyncGenerator<T>): Promise<AsyncIterable<T
   })();
 }
 
-async function* ndjsonChunks(batches: AsyncIterable<AuditRow[]>): AsyncGenerator<string> {
+async function* ndjsonChunks(batches: AsyncIterable<AuditListRow[]>): AsyncGenerator<string> {
   for await (const rows of batches) yield rows.map((r) => `${JSON.stringify(toAuditLogDto(r))}\n`).join('');
 }
 
-async function* csvChunks(batches: AsyncIterable<AuditRow[]>): AsyncGenerator<string> {
+async function* csvChunks(batches: AsyncIterable<AuditListRow[]>): AsyncGenerator<string> {
   yield `${AUDIT_LOG_FIELDS.join(',')}\r\n`;
   for await (const rows of batches) {
     yield rows

@@ -40,6 +40,9 @@ export interface AuditRow extends ChainedFields {
   hash: string;
 }
 
+/** A row as the list and the export read it (without the chain's seq and hashes). */
+export type AuditListRow = Omit<AuditRow, 'seq' | 'prevHash' | 'hash'>;
+
 export interface AuditVerification {
   valid: boolean;
   checked: number;
@@ -63,6 +66,8 @@ interface RawRow {
   hash: string;
 }
 
+/** What the list and the export show (not the chain's seq and hashes: less to read and parse). */
+const LIST_COLUMNS = `id, org_id, actor_id, user_email, action, target_type, target_id, ip_address, user_agent, metadata, "timestamp"`;
 const COLUMNS = `id, seq::text AS seq, org_id, actor_id, user_email, action, target_type, target_id, ip_address, user_agent, metadata, "timestamp", prev_hash, hash`;
 const VERIFY_BATCH = 1000;
 const PRUNE_BATCH = 5000;
@@ -150,7 +155,7 @@ export class AuditService {
     filters: AuditFilters,
     limit: number,
     cursor?: AuditCursor,
-  ): Promise<{ rows: AuditRow[]; next: AuditCursor | null }> {
+  ): Promise<{ rows: AuditListRow[]; next: AuditCursor | null }> {
     const rows = await this.query(scope, filters, limit + 1, cursor);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -158,7 +163,7 @@ export class AuditService {
   }
 
   /** Every matching row, newest first, read in keyset batches: memory stays constant whatever the size. */
-  async *iterate(scope: AuditScope, filters: AuditFilters, batchSize = 500): AsyncGenerator<AuditRow[]> {
+  async *iterate(scope: AuditScope, filters: AuditFilters, batchSize = 500): AsyncGenerator<AuditListRow[]> {
     let cursor: AuditCursor | undefined;
     for (;;) {
       const rows = await this.query(scope, filters, batchSize, cursor);
@@ -169,7 +174,7 @@ export class AuditService {
     }
   }
 
-  private async query(scope: AuditScope, filters: AuditFilters, limit: number, cursor?: AuditCursor): Promise<AuditRow[]> {
+  private async query(scope: AuditScope, filters: AuditFilters, limit: number, cursor?: AuditCursor): Promise<AuditListRow[]> {
     const params: unknown[] = [];
     const p = (v: unknown) => {
       params.push(v);
@@ -189,8 +194,11 @@ export class AuditService {
     if (cursor) where.push(`("timestamp", id) < (${p(cursor.timestamp)}::timestamptz, ${p(cursor.id)}::uuid)`);
     const raw: RawRow[] = await this.tx
       .manager()
-      .query(`SELECT ${COLUMNS} FROM audit_logs WHERE ${where.join(' AND ')} ORDER BY "timestamp" DESC, id DESC LIMIT ${p(limit)}`, params);
-    return raw.map(toRow);
+      .query(
+        `SELECT ${LIST_COLUMNS} FROM audit_logs WHERE ${where.join(' AND ')} ORDER BY "timestamp" DESC, id DESC LIMIT ${p(limit)}`,
+        params,
+      );
+    return raw.map(toListRow);
   }
 
   /**
@@ -287,6 +295,22 @@ function uuidOrNull(value: string | null | undefined, name: string): string | nu
   if (value === null || value === undefined) return null;
   if (!isUuid(value)) throw new Error(`audit: ${name} must be a UUID (got "${String(value).slice(0, 64)}")`);
   return value.toLowerCase();
+}
+
+function toListRow(r: Omit<RawRow, 'seq' | 'prev_hash' | 'hash'>): AuditListRow {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    actorId: r.actor_id,
+    userEmail: r.user_email,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    ipAddress: r.ip_address,
+    userAgent: r.user_agent,
+    metadata: r.metadata,
+    timestamp: new Date(r.timestamp),
+  };
 }
 
 function toRow(r: RawRow): AuditRow {
