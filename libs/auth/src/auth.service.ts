@@ -106,8 +106,7 @@ export class AuthService {
    */
   async login(dto: LoginDto): Promise<TokenResponseDto> {
     const email = normalizeEmail(dto.email);
-    await this.lockout.assertNotLocked('password', email);
-    await this.lockout.assertNotLocked('two_factor', email);
+    await this.lockout.assertNotLocked(['password', 'two_factor'], email);
     const user = await this.users.findByEmail(email);
     const ok = await this.passwords.verify(user?.passwordHash, dto.password);
     if (!user || !ok || !user.isActive) {
@@ -133,8 +132,7 @@ export class AuthService {
         throw AppException.unauthorized(ErrorCode.InvalidTwoFactorCode, 'The two-factor code is not correct.');
       }
     }
-    await this.lockout.clear('password', email);
-    await this.lockout.clear('two_factor', email);
+    await this.lockout.clear(['password', 'two_factor'], email);
     const ctx = RequestContext.current();
     const orgId = await this.loginScope(user);
     const { session, refreshToken } = await this.tx.run(async () => {
@@ -265,7 +263,7 @@ export class AuthService {
 
   private async tokenResponse(user: UserEntity, session: SessionEntity, refreshToken: string): Promise<TokenResponseDto> {
     const scope = await this.scopeOf(user.id, session.currentOrgId);
-    const org = scope.orgId ? await this.orgs.findById(scope.orgId) : null;
+    const org = scope.orgId ? await this.orgs.findCached(scope.orgId) : null;
     const accessToken = this.tokens.signAccess({
       userId: user.id,
       sessionId: session.id,

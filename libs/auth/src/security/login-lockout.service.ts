@@ -69,17 +69,31 @@ export class LoginLockoutService {
     return `saasready:lockout:${kind}:${subject.trim().toLowerCase()}`;
   }
 
-  /** Throws 429 account_locked while the subject (an email, or a user id for 2FA) is locked. */
-  async assertNotLocked(kind: LockoutKind, subject: string): Promise<void> {
+  /**
+   * Throws 429 account_locked while the subject (an email, or a user id for 2FA) is locked for any of
+   * the kinds (several kinds: one Redis round trip).
+   */
+  async assertNotLocked(kinds: LockoutKind | LockoutKind[], subject: string): Promise<void> {
     const now = this.clock.nowMs();
-    const until = await this.lockedUntil(kind, subject);
+    const until = await this.lockedUntil(kinds, subject);
     if (until > now) throw lockedError(Math.ceil((until - now) / 1000));
   }
 
-  async lockedUntil(kind: LockoutKind, subject: string): Promise<number> {
-    const key = this.key(kind, subject);
-    if (this.redis) return Number((await this.redis.hget(key, 'u')) ?? 0);
-    return this.memory.get(key)?.lockedUntil ?? 0;
+  /** The latest lock end (epoch ms) of the subject over the kinds; 0 when none is locked. */
+  async lockedUntil(kinds: LockoutKind | LockoutKind[], subject: string): Promise<number> {
+    const keys = (Array.isArray(kinds) ? kinds : [kinds]).map((k) => this.key(k, subject));
+    if (!this.redis) return Math.max(0, ...keys.map((key) => this.memory.get(key)?.lockedUntil ?? 0));
+    if (keys.length === 1) return Number((await this.redis.hget(keys[0], 'u')) ?? 0);
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.hget(key, 'u');
+    const results = (await pipeline.exec()) ?? [];
+    return Math.max(
+      0,
+      ...results.map(([err, value]) => {
+        if (err) throw err;
+        return Number(value ?? 0);
+      }),
+    );
   }
 
   /** Counts a failure; returns the epoch ms until which the subject is now locked (0: not locked). */
@@ -98,11 +112,11 @@ export class LoginLockoutService {
     return state.lockedUntil;
   }
 
-  /** A success clears the consecutive count and the lock history. */
-  async clear(kind: LockoutKind, subject: string): Promise<void> {
-    const key = this.key(kind, subject);
-    if (this.redis) await this.redis.del(key);
-    else this.memory.delete(key);
+  /** A success clears the consecutive count and the lock history (of each kind given: one round trip). */
+  async clear(kinds: LockoutKind | LockoutKind[], subject: string): Promise<void> {
+    const keys = (Array.isArray(kinds) ? kinds : [kinds]).map((k) => this.key(k, subject));
+    if (this.redis) await this.redis.del(...keys);
+    else for (const key of keys) this.memory.delete(key);
   }
 
   private sweep(now: number): void {

@@ -74,8 +74,25 @@ export class SessionService implements OnModuleInit {
       revokedAt: null,
       revokeReason: null,
     };
-    await this.tx.repo(SessionEntity).insert(session);
-    const refreshToken = await this.issueRefreshToken(session.id, now);
+    // The session and its first refresh token in one statement (one round trip on every login).
+    const refreshToken = randomToken(32);
+    await this.tx.manager().query(
+      `WITH s AS (
+         INSERT INTO sessions (id, user_id, current_org_id, created_at, last_used_at, expires_at, ip_address, user_agent)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)
+       )
+       INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($8, $1, $4, $5)`,
+      [
+        session.id,
+        session.userId,
+        session.currentOrgId,
+        now,
+        session.expiresAt,
+        session.ipAddress,
+        session.userAgent,
+        sha256(refreshToken),
+      ],
+    );
     return { session, refreshToken };
   }
 

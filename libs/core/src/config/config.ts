@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration';
@@ -118,6 +119,8 @@ const schema = z.object({
   ARGON2_MEMORY_KIB: intInRange(19456, 19456, 4_194_304),
   ARGON2_ITERATIONS: intInRange(2, 2, 100),
   ARGON2_PARALLELISM: intInRange(1, 1, 16),
+  // Hashes computed at once (0: one per CPU); more wait their turn (see PasswordService).
+  ARGON2_CONCURRENCY: intInRange(0, 0, 256),
   MIGRATIONS_RUN: z.enum(['auto', 'true', 'false']).default('auto'),
   SHUTDOWN_TIMEOUT: duration('10s'),
   // Per-client-address limits: "<count>/<window>", e.g. 30/1m; 0/1m turns a limit off.
@@ -172,7 +175,7 @@ export interface AppConfig {
   /** 32-byte key; in embedded mode generated once into DATA_DIR. */
   encryptionKey: Buffer;
   logLevel: string;
-  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
   /** Whether the process runs pending migrations itself at start. */
   runMigrationsAtStart: boolean;
   shutdownTimeoutMs: number;
@@ -254,7 +257,12 @@ export function loadConfig(env: Env = process.env, options: { createDataDir?: bo
     instanceAdminEmails: c.INSTANCE_ADMIN_EMAILS,
     encryptionKey,
     logLevel: c.LOG_LEVEL,
-    argon2: { memoryCost: c.ARGON2_MEMORY_KIB, timeCost: c.ARGON2_ITERATIONS, parallelism: c.ARGON2_PARALLELISM },
+    argon2: {
+      memoryCost: c.ARGON2_MEMORY_KIB,
+      timeCost: c.ARGON2_ITERATIONS,
+      parallelism: c.ARGON2_PARALLELISM,
+      concurrency: c.ARGON2_CONCURRENCY || availableParallelism(),
+    },
     runMigrationsAtStart: c.MIGRATIONS_RUN === 'auto' ? databaseMode === 'embedded' : c.MIGRATIONS_RUN === 'true',
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     rateLimits: {
