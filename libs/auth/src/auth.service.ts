@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditAction, AuditService, AuditTargetType, LoginFailureReason } from '@saasready/audit';
 import { AppException, Clock, ErrorCode, newId, RequestContext, TransactionService } from '@saasready/core';
 import { MembershipService, OrganizationService } from '@saasready/tenancy';
+import type { ResolvedRole } from '@saasready/rbac';
 import { AccountEmailService } from './account/account-email.service';
 import { REGISTRATION_INVITATIONS, RegistrationInvitations } from './account/registration-invitations';
 import { MeDto, SessionDto, TokenResponseDto } from './dto/auth-responses.dto';
@@ -258,7 +259,7 @@ export class AuthService {
   private async scopeOf(userId: string, orgId: string | null): Promise<Scope> {
     const access = orgId ? await this.memberships.access(userId, orgId) : null;
     if (!access) return { orgId: null, roleName: null, permissions: [] };
-    return { orgId: access.orgId, roleName: access.role.name, permissions: [...access.role.permissions].sort() };
+    return { orgId: access.orgId, roleName: access.role.name, permissions: sortedPermissions(access.role) };
   }
 
   private async tokenResponse(user: UserEntity, session: SessionEntity, refreshToken: string): Promise<TokenResponseDto> {
@@ -281,6 +282,14 @@ export class AuthService {
       role: scope.roleName,
     };
   }
+}
+
+/** A role's permissions as a sorted list, computed once per resolved role (roles are cached and immutable). */
+const sortedByRole = new WeakMap<ResolvedRole, string[]>();
+function sortedPermissions(role: ResolvedRole): string[] {
+  let sorted = sortedByRole.get(role);
+  if (!sorted) sortedByRole.set(role, (sorted = [...role.permissions].sort()));
+  return sorted;
 }
 
 function personalOrgName(fullName: string): string {

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/config';
-import { RequestContext } from '../context/request-context';
+import { RequestContext, RequestContextData } from '../context/request-context';
 import { httpDuration } from '../metrics/metrics';
 
 export const BODY_LIMIT = 65_536;
@@ -42,12 +42,30 @@ export function configureHttp(app: NestFastifyApplication): void {
 
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    RequestContext.run({ requestId: String(req.id), ip: req.ip ?? null, userAgent: userAgentOf(req) }, done);
+    RequestContext.run(requestContextOf(req), done);
   });
 
   // Only JSON bodies (Nest's own parsers are off: bodyParser false): anything else with a body is 415,
   // JSON parse errors 400 malformed_body; Fastify's errors reach the ProblemFilter through Nest.
   fastify.removeContentTypeParser('text/plain');
+}
+
+/**
+ * The request's context. The client address (parsed from X-Forwarded-For behind trusted proxies) and
+ * the cleaned user agent are worked out on first use: most requests (reads) never need them.
+ */
+function requestContextOf(req: FastifyRequest): RequestContextData {
+  let ip: string | null | undefined;
+  let userAgent: string | null | undefined;
+  return {
+    requestId: String(req.id),
+    get ip() {
+      return ip === undefined ? (ip = req.ip ?? null) : ip;
+    },
+    get userAgent() {
+      return userAgent === undefined ? (userAgent = userAgentOf(req)) : userAgent;
+    },
+  };
 }
 
 export function userAgentOf(req: FastifyRequest): string | null {
