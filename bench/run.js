@@ -172,11 +172,16 @@ const SCENARIOS = [
     id: 'org-patch-no-audit',
     name: 'PATCH /api/v1/orgs/{id} {name}, audit write off',
     target: 'noAudit',
+    // Measured in slices alternating with org-patch (below), not on its own.
+    alternatesWith: 'org-patch',
     requests: (ctx) => orgPatchRequests(ctx),
   },
   {
     id: 'org-patch',
     name: 'PATCH /api/v1/orgs/{id} {name} (audited)',
+    // Alternates with the unaudited run (not hello): the two compare slices seconds apart, on the
+    // same database state (this table's churn and PostgreSQL's checkpoints move both alike).
+    partner: 'org-patch-no-audit',
     goal: { of: 'org-patch-no-audit', min: 0.85 },
     requests: (ctx) => orgPatchRequests(ctx),
   },
@@ -462,8 +467,36 @@ async function sendOnce(base, request) {
   return { status: res.status, text };
 }
 
+function baseOf(scenario, ctx) {
+  return scenario.target === 'hello' ? ctx.hello : scenario.target === 'noAudit' ? ctx.noAudit : ctx.api;
+}
+
+/** Throughput and latency over several autocannon runs (slices) of one scenario. */
+function summarize(runs, connections) {
+  const sum = (f) => runs.reduce((a, r) => a + f(r), 0);
+  const non2xx = sum((r) => r.non2xx);
+  const statusCounts = {};
+  for (const r of runs)
+    for (const [c, v] of Object.entries(r.statusCodeStats || {}))
+      if (!c.startsWith('2')) statusCounts[c] = (statusCounts[c] ?? 0) + v.count;
+  const codes = Object.entries(statusCounts)
+    .map(([c, n]) => `${c}x${n}`)
+    .join(' ');
+  const p50s = runs.map((r) => r.latency.p50).sort((a, b) => a - b);
+  return {
+    rps: (sum((r) => r.requests.total) - non2xx) / sum((r) => r.duration),
+    p50: p50s[Math.floor(p50s.length / 2)],
+    p99: Math.max(...runs.map((r) => r.latency.p99)),
+    non2xx,
+    errors: sum((r) => r.errors),
+    total: sum((r) => r.requests.total),
+    codes,
+    connections,
+  };
+}
+
 async function runHttp(scenario, ctx) {
-  const base = scenario.target === 'hello' ? ctx.hello : scenario.target === 'noAudit' ? ctx.noAudit : ctx.api;
+  const base = baseOf(scenario, ctx);
   const requests = scenario.requests(ctx);
   // Probe once: a route still being built answers 404.
   const probe = await sendOnce(base, requests[0]);
@@ -481,44 +514,28 @@ async function runHttp(scenario, ctx) {
   const connections = scenario.connections ?? CONNECTIONS;
   // Steady state: every distinct request once (caches filled) before the timed warm-up.
   if (scenario.prime) await pool(Array.from({ length: scenario.prime(ctx) }), 8, () => sendOnce(base, requests[0]));
-  if (WARMUP > 0) await cannon(base, connections, requests, WARMUP);
-  // An API scenario alternates with the hello route: ROUNDS pairs of (hello, scenario) slices of
-  // DURATION / ROUNDS seconds, so its "% of hello" compares runs seconds apart, not minutes (this VM's
-  // throughput drifts by tens of percent over a run).
+  // An API scenario alternates with the hello route (or with its `partner` scenario): ROUNDS pairs of
+  // (partner, scenario) slices of DURATION / ROUNDS seconds, so that the two compare runs seconds apart,
+  // not minutes (this VM's throughput drifts by tens of percent over a run).
+  const partner = scenario.partner ? SCENARIOS.find((p) => p.id === scenario.partner) : undefined;
+  const partnerBase = partner ? baseOf(partner, ctx) : ctx.hello;
+  const partnerRequests = partner ? partner.requests(ctx) : [{ method: 'GET', path: '/hello' }];
+  if (WARMUP > 0) {
+    if (partner) await cannon(partnerBase, connections, partnerRequests, WARMUP);
+    await cannon(base, connections, requests, WARMUP);
+  }
   const slices = scenario.target === 'hello' ? 1 : ROUNDS;
   const slice = DURATION / slices;
   const runs = [];
-  let helloOk = 0;
-  let helloSeconds = 0;
+  const partnerRuns = [];
   for (let i = 0; i < slices; i++) {
-    if (scenario.target !== 'hello') {
-      const h = await cannon(ctx.hello, connections, [{ method: 'GET', path: '/hello' }], slice);
-      helloOk += h.requests.total - h.non2xx;
-      helloSeconds += h.duration;
-    }
+    if (scenario.target !== 'hello') partnerRuns.push(await cannon(partnerBase, connections, partnerRequests, slice));
     runs.push(await cannon(base, connections, requests, slice));
   }
-  const sum = (f) => runs.reduce((a, r) => a + f(r), 0);
-  const non2xx = sum((r) => r.non2xx);
-  const statusCounts = {};
-  for (const r of runs)
-    for (const [c, v] of Object.entries(r.statusCodeStats || {}))
-      if (!c.startsWith('2')) statusCounts[c] = (statusCounts[c] ?? 0) + v.count;
-  const codes = Object.entries(statusCounts)
-    .map(([c, n]) => `${c}x${n}`)
-    .join(' ');
-  const p50s = runs.map((r) => r.latency.p50).sort((a, b) => a - b);
-  return {
-    rps: (sum((r) => r.requests.total) - non2xx) / sum((r) => r.duration),
-    helloRps: helloSeconds ? helloOk / helloSeconds : undefined,
-    p50: p50s[Math.floor(p50s.length / 2)],
-    p99: Math.max(...runs.map((r) => r.latency.p99)),
-    non2xx,
-    errors: sum((r) => r.errors),
-    total: sum((r) => r.requests.total),
-    codes,
-    connections,
-  };
+  const result = summarize(runs, connections);
+  if (partner) result.partner = summarize(partnerRuns, connections);
+  else if (partnerRuns.length) result.helloRps = summarize(partnerRuns, connections).rps;
+  return result;
 }
 
 function fmt(n, digits = 0) {
@@ -656,10 +673,15 @@ async function main() {
       try {
         if (s.before) await s.before(ctx);
         if (ONLY && !ONLY.has(s.id)) continue;
+        if (s.alternatesWith) continue; // measured with the scenario it alternates with
         log(`${s.id}: ${s.name}`);
         for (const proc of [api, hello, noAudit]) pinTo(proc.child.pid, s.allCpus ? ALL_CPUS : SERVER_CPUS);
         pinTo(process.pid, s.allCpus ? ALL_CPUS : LOAD_CPUS);
         results[s.id] = s.run ? await s.run(ctx) : await runHttp(s, ctx);
+        if (results[s.id].partner) {
+          results[s.partner] = results[s.id].partner;
+          delete results[s.id].partner;
+        }
         const r = results[s.id];
         log(
           r.skipped ? `  skipped: ${r.skipped}` : `  ${fmt(r.rps)} ${r.unit ?? 'req/s'}, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`,
