@@ -3596,12 +3596,12 @@ export interface operations {
     listInvitations: {
         parameters: {
             query?: {
-                /** @description Only invitations with this status (as of now: a pending invitation past its expiry is `expired`). */
-                status?: "pending" | "accepted" | "revoked" | "expired";
                 /** @description Page size, 1 to 200 (default 50). */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page (opaque). */
                 cursor?: string;
+                /** @description Only invitations with this status (as of now: a pending invitation past its expiry is `expired`). */
+                status?: "pending" | "accepted" | "revoked" | "expired";
             };
             header?: never;
             path: {

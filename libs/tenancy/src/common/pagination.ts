@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
 import { AppException, isUuid } from '@saasready/core';
@@ -8,6 +9,14 @@ export const PAGE_LIMIT_MAX = 200;
 /** `?limit=` (1..200, default 50) and `?cursor=` (opaque, from the previous page's `next_cursor`). */
 export class PageQueryDto {
   /** Page size, 1 to 200 (default 50). */
+  // Declared by hand: the swagger CLI plugin reads only *.dto.ts files.
+  @ApiPropertyOptional({
+    description: 'Page size, 1 to 200 (default 50).',
+    type: 'integer',
+    minimum: 1,
+    maximum: PAGE_LIMIT_MAX,
+    default: PAGE_LIMIT_DEFAULT,
+  })
   @IsOptional()
   @Type(() => Number)
   @ValidateBy({
@@ -20,6 +29,7 @@ export class PageQueryDto {
   limit?: number;
 
   /** The `next_cursor` of the previous page. */
+  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page (opaque).', type: 'string', maxLength: 256 })
   @IsOptional()
   @IsString()
   @MaxLength(256)

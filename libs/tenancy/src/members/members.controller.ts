@@ -7,7 +7,6 @@ import {
   ApiNotFoundResponse,
   ApiOperation,
   ApiParam,
-  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditAction } from '@saasready/audit';
@@ -27,18 +26,6 @@ export class MembersController {
 
   @RequirePermission(Permission.UserRead)
   @Get()
-  @ApiQuery({
-    name: 'cursor',
-    required: false,
-    description: 'The `next_cursor` of the previous page (opaque).',
-    schema: { type: 'string', maxLength: 256 },
-  })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    description: 'Page size, 1 to 200 (default 50).',
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
   @ApiOperation({
     operationId: 'listMembers',
     summary: 'The members of an organization',

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiExtension, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
 import { AppException, Authenticated, ErrorCode } from '@saasready/core';
 import { BuiltInRole, Permission, RequirePermission } from '@saasready/rbac';
@@ -39,18 +39,6 @@ export class OrgsController {
 
   @Authenticated()
   @Get()
-  @ApiQuery({
-    name: 'cursor',
-    required: false,
-    description: 'The `next_cursor` of the previous page (opaque).',
-    schema: { type: 'string', maxLength: 256 },
-  })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    description: 'Page size, 1 to 200 (default 50).',
-    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  })
   @ApiOperation({
     operationId: 'listOrgs',
     summary: "The caller's organizations, each with the caller's role",
