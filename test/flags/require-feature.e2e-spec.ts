@@ -10,7 +10,8 @@ import {
   createFastifyAdapter,
   createPino,
   Public,
-  RequestContext,
+  Actor,
+  CurrentActor,
 } from '@saasready/core';
 import { FlagsService, RequireFeature } from '@saasready/flags';
 import { Permission, RequirePermission } from '@saasready/rbac';
@@ -27,8 +28,8 @@ class HostReportsController {
   @Authenticated()
   @RequireFeature('beta.reports')
   @Get('reports')
-  reports(): { org_id: string | null } {
-    return { org_id: RequestContext.actor()?.currentOrgId ?? null };
+  reports(@CurrentActor() actor: Actor): { org_id: string | null } {
+    return { org_id: actor.currentOrgId };
   }
 
   @RequirePermission(Permission.OrgRead)

@@ -4,6 +4,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, OpenAPIObject } from '@nestjs/swagger';
 import {
   AppConfig,
+  applyAmbientContext,
   assertEveryRouteDeclaresAccess,
   Clock,
   configureHttp,
@@ -54,6 +55,7 @@ export async function createApiApp(config: AppConfig, options: CreateApiOptions 
   });
   app.enableShutdownHooks();
   assertEveryRouteDeclaresAccess(app);
+  applyAmbientContext(app);
   await app.init();
   await app.get(KeyService).ensureReady();
   const embedded = config.databaseMode === 'embedded' ? EmbeddedPostgres.for(config.dataDir) : undefined;

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
-import { AppException, Authenticated, ErrorCode, RequestContext } from '@saasready/core';
+import { Actor, AppException, Authenticated, CurrentActor } from '@saasready/core';
 import { RequireAuditRead } from './audit.decorator';
 import { AuditFilters, AuditListRow, AuditScope, AuditService } from './audit.service';
 import { csvLine } from './csv';
@@ -163,9 +163,7 @@ export class SecurityEventsController {
       'Every audit row whose actor is the caller or whose target is the caller (target_type `user` or `member` with the ' +
       "caller's id), e.g. sign-ins, failed sign-ins against the account, sessions ended. Cursor-paged.",
   })
-  listSecurityEvents(@Query() q: PageQueryDto): Promise<AuditLogListDto> {
-    const actor = RequestContext.actor();
-    if (!actor) throw AppException.unauthorized(ErrorCode.TokenInvalid, 'A valid access token is required.');
+  listSecurityEvents(@CurrentActor() actor: Actor, @Query() q: PageQueryDto): Promise<AuditLogListDto> {
     return listPage(this.audit, { subjectUserId: actor.userId }, {}, q);
   }
 }

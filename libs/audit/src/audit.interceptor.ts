@@ -24,8 +24,9 @@ export class AuditInterceptor implements NestInterceptor {
     const spec = this.reflector.get<AuditSpec | undefined>(AUDIT_METADATA, context.getHandler());
     if (!spec || context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<AuditRequest>();
-    // The request's context (actor and org set by the guard); the transaction's context extends it.
-    const ctx = RequestContext.current();
+    // The request's context (actor and org set by the guard; ambient on every route that may write, see
+    // AmbientContextInterceptor); the transaction's context extends it.
+    const ctx = RequestContext.current() ?? RequestContext.of(req);
     const work = () =>
       this.tx.run(async () => {
         // next.handle() binds the handler to the current async context: the transaction's.

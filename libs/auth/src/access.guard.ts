@@ -40,7 +40,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     if (known) request.user = await this.jwtStrategy.validate(known);
     else await super.canActivate(context);
     const actor = request.user!;
-    const ctx = RequestContext.current();
+    const ctx = RequestContext.of(request);
     if (ctx) ctx.actor = actor;
     const org = await this.orgAccess.authorize(access, actor, (request.params ?? {}) as Record<string, string>);
     if (ctx && org) ctx.org = org;

@@ -1,7 +1,2 @@
-import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Actor } from '@saasready/core';
-
-/** The authenticated caller (set by AccessGuard). */
-export const CurrentActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Actor => {
-  return ctx.switchToHttp().getRequest<{ user: Actor }>().user;
-});
+/** Moved to @saasready/core (handlers in libs below auth need it too); re-exported here for existing imports. */
+export { CurrentActor } from '@saasready/core';

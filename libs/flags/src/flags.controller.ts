@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CurrentActor } from '@saasready/auth';
-import { Actor, RequestContext } from '@saasready/core';
+import { Actor, CurrentActor, CurrentOrg, OrgScope } from '@saasready/core';
 import { Permission, RequireInstanceAdmin, RequirePermission } from '@saasready/rbac';
 import {
   EffectiveFlagDto,
@@ -21,12 +20,6 @@ const FLAG_KEY_PARAM = {
   schema: { type: 'string' as const, pattern: FLAG_KEY_PATTERN.source },
 };
 
-function orgOfPath(): string {
-  const org = RequestContext.org();
-  if (!org) throw new Error('no org scope in the request context (is the route declared @RequirePermission?)');
-  return org.orgId;
-}
-
 /** The effective flags of one organization, and its overrides. */
 @ApiTags('feature-flags')
 @Controller('orgs/:org_id/feature-flags')
@@ -44,8 +37,8 @@ export class OrgFeatureFlagsController {
       'for the organizations whose stable hash of key and org id falls under it), else `default`. The list is complete ' +
       '(`next_cursor` null).',
   })
-  async list(): Promise<EffectiveFlagListDto> {
-    return { data: (await this.flags.list(orgOfPath())).map(toEffectiveFlagDto), next_cursor: null };
+  async list(@CurrentOrg() org: OrgScope): Promise<EffectiveFlagListDto> {
+    return { data: (await this.flags.list(org.orgId)).map(toEffectiveFlagDto), next_cursor: null };
   }
 
   @RequirePermission(Permission.OrgRead)
@@ -56,8 +49,8 @@ export class OrgFeatureFlagsController {
     summary: "One flag's value in the organization",
     description: 'A key with no definition and no override answers `enabled: false, source: "default"` (not 404).',
   })
-  async get(@Param('flag_key', flagKeyParam()) key: string): Promise<EffectiveFlagDto> {
-    return toEffectiveFlagDto(await this.flags.evaluate(orgOfPath(), key));
+  async get(@CurrentOrg() org: OrgScope, @Param('flag_key', flagKeyParam()) key: string): Promise<EffectiveFlagDto> {
+    return toEffectiveFlagDto(await this.flags.evaluate(org.orgId, key));
   }
 
   @RequirePermission(Permission.FlagManage)
@@ -71,11 +64,12 @@ export class OrgFeatureFlagsController {
       'Writes a `flag.updated` audit row (target the key; metadata `old` and `new`).',
   })
   async set(
+    @CurrentOrg() org: OrgScope,
     @CurrentActor() actor: Actor,
     @Param('flag_key', flagKeyParam()) key: string,
     @Body() dto: SetOrgFlagDto,
   ): Promise<EffectiveFlagDto> {
-    return toEffectiveFlagDto(await this.flags.setOverride(orgOfPath(), key, dto.enabled, { userId: actor.userId }));
+    return toEffectiveFlagDto(await this.flags.setOverride(org.orgId, key, dto.enabled, { userId: actor.userId }));
   }
 
   @RequirePermission(Permission.FlagManage)
@@ -87,8 +81,8 @@ export class OrgFeatureFlagsController {
     summary: "Remove the organization's override (back to the rollout or default)",
     description: 'Idempotent: 204 whether or not there was an override. Removing one writes a `flag.updated` audit row.',
   })
-  async remove(@CurrentActor() actor: Actor, @Param('flag_key', flagKeyParam()) key: string): Promise<void> {
-    await this.flags.clearOverride(orgOfPath(), key, { userId: actor.userId });
+  async remove(@CurrentOrg() org: OrgScope, @CurrentActor() actor: Actor, @Param('flag_key', flagKeyParam()) key: string): Promise<void> {
+    await this.flags.clearOverride(org.orgId, key, { userId: actor.userId });
   }
 }
 

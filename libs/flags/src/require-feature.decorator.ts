@@ -48,14 +48,14 @@ export class FeatureGuard implements CanActivate {
 
 /** The org of the request: the access guard's (the `{org_id}` of a permission route), the `{org_id}` path parameter, else the session's. */
 function requestOrgId(context: ExecutionContext): string | null {
-  const scoped = RequestContext.org()?.orgId;
+  if (context.getType() !== 'http') return null;
+  const req = context.switchToHttp().getRequest<{ params?: Record<string, unknown> }>();
+  const ctx = RequestContext.of(req);
+  const scoped = ctx?.org?.orgId;
   if (scoped) return scoped;
-  if (context.getType() === 'http') {
-    const params = context.switchToHttp().getRequest<{ params?: Record<string, unknown> }>().params;
-    const pathOrg = params?.org_id;
-    if (isUuid(pathOrg)) return pathOrg.toLowerCase();
-  }
-  return RequestContext.actor()?.currentOrgId ?? null;
+  const pathOrg = req.params?.org_id;
+  if (isUuid(pathOrg)) return pathOrg.toLowerCase();
+  return ctx?.actor?.currentOrgId ?? null;
 }
 
 function notFound(): AppException {

@@ -9,8 +9,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentActor } from '@saasready/auth';
-import { Actor, Authenticated, Public, RateLimited, RequestContext } from '@saasready/core';
+import { Actor, Authenticated, CurrentActor, CurrentOrg, OrgScope, Public, RateLimited } from '@saasready/core';
 import { Permission, RequirePermission } from '@saasready/rbac';
 import { decodeCursor, PAGE_LIMIT_DEFAULT, toPage, uuidParam } from '@saasready/tenancy';
 import {
@@ -25,12 +24,6 @@ import {
 import { InvitationsService } from './invitations.service';
 
 const INVITATIONS_CURSOR = 'invitations';
-
-function orgOfPath(): string {
-  const org = RequestContext.org();
-  if (!org) throw new Error('no org scope in the request context (is the route declared @RequirePermission?)');
-  return org.orgId;
-}
 
 /** The invitations of one organization (user.invite). */
 @ApiTags('invitations')
@@ -54,8 +47,8 @@ export class OrgInvitationsController {
       '(403 permission_denied). 409 already_member when a member has this email, 409 invitation_pending when it has a ' +
       'pending invitation. The `token` is returned only here and by resend.',
   })
-  create(@CurrentActor() actor: Actor, @Body() dto: CreateInvitationDto): Promise<InvitationWithTokenDto> {
-    return this.invitations.create(orgOfPath(), actor.userId, { email: dto.email, roleId: dto.role_id.toLowerCase() });
+  create(@CurrentOrg() org: OrgScope, @CurrentActor() actor: Actor, @Body() dto: CreateInvitationDto): Promise<InvitationWithTokenDto> {
+    return this.invitations.create(org.orgId, actor.userId, { email: dto.email, roleId: dto.role_id.toLowerCase() });
   }
 
   @RequirePermission(Permission.UserInvite)
@@ -67,10 +60,10 @@ export class OrgInvitationsController {
       'Filter with `status` (pending, accepted, revoked, expired: a pending invitation past its expiry is expired). ' +
       'Paged with `limit` (1..200, default 50) and the opaque `cursor` of the previous page. Tokens are never listed.',
   })
-  async list(@Query() query: ListInvitationsQueryDto): Promise<InvitationListDto> {
+  async list(@CurrentOrg() org: OrgScope, @Query() query: ListInvitationsQueryDto): Promise<InvitationListDto> {
     const limit = query.limit ?? PAGE_LIMIT_DEFAULT;
     const beforeId = decodeCursor(INVITATIONS_CURSOR, query.cursor);
-    const rows = await this.invitations.list(orgOfPath(), { status: query.status, limit, beforeId });
+    const rows = await this.invitations.list(org.orgId, { status: query.status, limit, beforeId });
     return toPage(
       rows,
       limit,
@@ -91,8 +84,12 @@ export class OrgInvitationsController {
     summary: 'Revoke a pending (or expired) invitation; its link stops working',
     description: 'An accepted or already revoked invitation is 410 invitation_not_pending.',
   })
-  async revoke(@CurrentActor() actor: Actor, @Param('invitation_id', uuidParam('invitation_id')) id: string): Promise<void> {
-    await this.invitations.revoke(orgOfPath(), actor.userId, id);
+  async revoke(
+    @CurrentOrg() org: OrgScope,
+    @CurrentActor() actor: Actor,
+    @Param('invitation_id', uuidParam('invitation_id')) id: string,
+  ): Promise<void> {
+    await this.invitations.revoke(org.orgId, actor.userId, id);
   }
 
   @RequirePermission(Permission.UserInvite)
@@ -108,8 +105,12 @@ export class OrgInvitationsController {
     summary: 'Send a pending or expired invitation again, with a new token and expiry',
     description: 'The old link stops working. Accepted or revoked: 410 invitation_not_pending.',
   })
-  resend(@CurrentActor() actor: Actor, @Param('invitation_id', uuidParam('invitation_id')) id: string): Promise<InvitationWithTokenDto> {
-    return this.invitations.resend(orgOfPath(), actor.userId, id);
+  resend(
+    @CurrentOrg() org: OrgScope,
+    @CurrentActor() actor: Actor,
+    @Param('invitation_id', uuidParam('invitation_id')) id: string,
+  ): Promise<InvitationWithTokenDto> {
+    return this.invitations.resend(org.orgId, actor.userId, id);
   }
 }
 

@@ -42,7 +42,9 @@ export function configureHttp(app: NestFastifyApplication): void {
 
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    RequestContext.run(requestContextOf(req), done);
+    // On the request, not ambient: AmbientContextInterceptor makes it ambient for the handlers that need it.
+    RequestContext.attach(req, requestContextOf(req));
+    done();
   });
 
   // Only JSON bodies (Nest's own parsers are off: bodyParser false): anything else with a body is 415,

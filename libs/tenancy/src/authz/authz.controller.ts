@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { AppException, Authenticated } from '@saasready/core';
-import { currentActor } from '../common/request-scope';
+import { Actor, AppException, Authenticated, CurrentActor, ReadOnlyRoute } from '@saasready/core';
 import { AuthzService } from './authz.service';
 import { AuthzBatchResultDto, AuthzRequestDto, AuthzResultDto } from './dto/authz.dto';
 
@@ -12,6 +11,7 @@ export class AuthzController {
 
   @Authenticated()
   @Post('check')
+  @ReadOnlyRoute()
   @HttpCode(200)
   @ApiExtraModels(AuthzResultDto, AuthzBatchResultDto)
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(AuthzResultDto) }, { $ref: getSchemaPath(AuthzBatchResultDto) }] } })
@@ -23,8 +23,8 @@ export class AuthzController {
       'An organization the caller is not in (or that does not exist) answers `allowed: false`. ' +
       'A permission not in the catalog (GET /permissions) is 400 validation_failed.',
   })
-  async check(@Body() dto: AuthzRequestDto): Promise<AuthzResultDto | AuthzBatchResultDto> {
-    const userId = currentActor().userId;
+  async check(@CurrentActor() actor: Actor, @Body() dto: AuthzRequestDto): Promise<AuthzResultDto | AuthzBatchResultDto> {
+    const userId = actor.userId;
     const single = dto.org_id !== undefined || dto.permission !== undefined;
     if (dto.checks !== undefined) {
       if (single) throw AppException.validation([{ field: 'checks', message: 'send either checks or org_id and permission, not both' }]);

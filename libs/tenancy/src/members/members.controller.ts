@@ -12,7 +12,7 @@ import {
 import { AuditAction } from '@saasready/audit';
 import { Permission, RequirePermission } from '@saasready/rbac';
 import { decodeCursor, PAGE_LIMIT_DEFAULT, PageQueryDto, toPage } from '../common/pagination';
-import { currentActor, currentOrg } from '../common/request-scope';
+import { Actor, CurrentActor, CurrentOrg, OrgScope } from '@saasready/core';
 import { uuidParam } from '../common/uuid-param.pipe';
 import { MemberDto, MemberListDto, UpdateMemberDto } from './dto/member.dto';
 import { MembersService } from './members.service';
@@ -31,10 +31,10 @@ export class MembersController {
     summary: 'The members of an organization',
     description: 'In join order. Paged with `limit` (1..200, default 50) and the opaque `cursor` of the previous page.',
   })
-  async list(@Query() query: PageQueryDto): Promise<MemberListDto> {
+  async list(@CurrentOrg() org: OrgScope, @Query() query: PageQueryDto): Promise<MemberListDto> {
     const limit = query.limit ?? PAGE_LIMIT_DEFAULT;
     const afterId = decodeCursor(MEMBERS_CURSOR, query.cursor);
-    const rows = await this.members.list(currentOrg().orgId, { limit, afterId });
+    const rows = await this.members.list(org.orgId, { limit, afterId });
     return toPage(
       rows,
       limit,
@@ -59,8 +59,13 @@ export class MembersController {
       'The caller must hold every permission of the new role and of the member’s current role (403 permission_denied); ' +
       'a role not of this organization is 400 invalid_role; demoting the last Owner is 409 last_owner.',
   })
-  updateRole(@Param('user_id', uuidParam('user_id')) userId: string, @Body() dto: UpdateMemberDto): Promise<MemberDto> {
-    return this.members.changeRole(currentOrg().orgId, currentActor().userId, userId, dto.role_id.toLowerCase());
+  updateRole(
+    @CurrentOrg() org: OrgScope,
+    @CurrentActor() actor: Actor,
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Body() dto: UpdateMemberDto,
+  ): Promise<MemberDto> {
+    return this.members.changeRole(org.orgId, actor.userId, userId, dto.role_id.toLowerCase());
   }
 
   @RequirePermission(Permission.UserManage, { orSelf: 'user_id' })
@@ -78,7 +83,11 @@ export class MembersController {
       'Leaving needs no permission. Removing another member needs user.manage and every permission of their role. ' +
       'The last Owner cannot be removed or leave (409 last_owner). The member’s sessions scoped here become unscoped.',
   })
-  async remove(@Param('user_id', uuidParam('user_id')) userId: string): Promise<void> {
-    await this.members.remove(currentOrg().orgId, currentActor().userId, userId);
+  async remove(
+    @CurrentOrg() org: OrgScope,
+    @CurrentActor() actor: Actor,
+    @Param('user_id', uuidParam('user_id')) userId: string,
+  ): Promise<void> {
+    await this.members.remove(org.orgId, actor.userId, userId);
   }
 }

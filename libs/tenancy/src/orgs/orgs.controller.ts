@@ -1,10 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiExtension, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
-import { AppException, Authenticated, ErrorCode } from '@saasready/core';
+import { Actor, AppException, Authenticated, CurrentActor, CurrentOrg, ErrorCode, OrgScope } from '@saasready/core';
 import { BuiltInRole, Permission, RequirePermission } from '@saasready/rbac';
 import { decodeCursor, PAGE_LIMIT_DEFAULT, PageQueryDto, toPage } from '../common/pagination';
-import { currentActor, currentOrg } from '../common/request-scope';
 import { OrganizationService } from '../organization.service';
 import { CreateOrgDto, OrgDto, OrgListDto, UpdateOrgDto } from './dto/org.dto';
 import { toOrgDto } from './org.mapper';
@@ -32,8 +31,8 @@ export class OrgsController {
     orgId: (_req, org) => org.id,
     metadata: (_req, org) => ({ name: org.name, slug: org.slug }),
   })
-  async create(@Body() dto: CreateOrgDto): Promise<OrgDto> {
-    const org = await this.orgs.createWithOwner({ name: dto.name, slug: dto.slug, metadata: dto.metadata }, currentActor().userId);
+  async create(@CurrentActor() actor: Actor, @Body() dto: CreateOrgDto): Promise<OrgDto> {
+    const org = await this.orgs.createWithOwner({ name: dto.name, slug: dto.slug, metadata: dto.metadata }, actor.userId);
     return toOrgDto(org, BuiltInRole.Owner.name);
   }
 
@@ -44,10 +43,10 @@ export class OrgsController {
     summary: "The caller's organizations, each with the caller's role",
     description: 'Oldest first (by id). Paged with `limit` (1..200, default 50) and the opaque `cursor` of the previous page.',
   })
-  async list(@Query() query: PageQueryDto): Promise<OrgListDto> {
+  async list(@CurrentActor() actor: Actor, @Query() query: PageQueryDto): Promise<OrgListDto> {
     const limit = query.limit ?? PAGE_LIMIT_DEFAULT;
     const afterId = decodeCursor(ORGS_CURSOR, query.cursor);
-    const rows = await this.orgs.listForUser(currentActor().userId, { limit, afterId });
+    const rows = await this.orgs.listForUser(actor.userId, { limit, afterId });
     return toPage(
       rows,
       limit,
@@ -60,8 +59,7 @@ export class OrgsController {
   @RequirePermission(Permission.OrgRead)
   @Get(':org_id')
   @ApiOperation({ operationId: 'getOrg', summary: 'An organization' })
-  async get(): Promise<OrgDto> {
-    const scope = currentOrg();
+  async get(@CurrentOrg() scope: OrgScope): Promise<OrgDto> {
     const org = await this.orgs.findCached(scope.orgId);
     if (!org) throw AppException.notFound(ErrorCode.OrgNotFound, 'Organization not found.');
     return toOrgDto(org, scope.roleName);
@@ -77,8 +75,7 @@ export class OrgsController {
     description:
       '`metadata` replaces the stored object whole. A change writes `org.updated` (the fields changed); a request that changes nothing writes no audit row.',
   })
-  async update(@Body() dto: UpdateOrgDto): Promise<OrgDto> {
-    const scope = currentOrg();
+  async update(@CurrentOrg() scope: OrgScope, @Body() dto: UpdateOrgDto): Promise<OrgDto> {
     const org = await this.orgs.update(scope.orgId, { name: dto.name, slug: dto.slug, metadata: dto.metadata });
     return toOrgDto(org, scope.roleName);
   }
@@ -94,7 +91,7 @@ export class OrgsController {
       'Its memberships, custom roles, invitations, flags and keys go; sessions scoped to it become unscoped. ' +
       'Writes `org.deleted`; the audit rows of the organization stay in the database.',
   })
-  async remove(): Promise<void> {
-    await this.orgs.delete(currentOrg().orgId);
+  async remove(@CurrentOrg() scope: OrgScope): Promise<void> {
+    await this.orgs.delete(scope.orgId);
   }
 }

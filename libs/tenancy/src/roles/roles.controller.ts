@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { Audit, AuditAction, AuditTargetType } from '@saasready/audit';
 import { Permission, RequirePermission } from '@saasready/rbac';
-import { currentActor, currentOrg } from '../common/request-scope';
+import { Actor, CurrentActor, CurrentOrg, OrgScope } from '@saasready/core';
 import { uuidParam } from '../common/uuid-param.pipe';
 import { CreateRoleDto, RoleDto, RoleListDto, UpdateRoleDto } from './dto/role.dto';
 import { OrgRolesService } from './org-roles.service';
@@ -23,8 +23,8 @@ export class RolesController {
   @RequirePermission(Permission.OrgRead)
   @Get()
   @ApiOperation({ operationId: 'listRoles', summary: 'Built-in and custom roles of an organization' })
-  async list(): Promise<RoleListDto> {
-    return { data: await this.roles.list(currentOrg().orgId), next_cursor: null };
+  async list(@CurrentOrg() org: OrgScope): Promise<RoleListDto> {
+    return { data: await this.roles.list(org.orgId), next_cursor: null };
   }
 
   @RequirePermission(Permission.RoleManage)
@@ -44,8 +44,8 @@ export class RolesController {
     targetId: (_req, role) => role.id,
     metadata: (_req, role) => ({ name: role.name, permissions: role.permissions }),
   })
-  create(@Body() dto: CreateRoleDto): Promise<RoleDto> {
-    return this.roles.create(currentOrg().orgId, currentActor().userId, dto);
+  create(@CurrentOrg() org: OrgScope, @CurrentActor() actor: Actor, @Body() dto: CreateRoleDto): Promise<RoleDto> {
+    return this.roles.create(org.orgId, actor.userId, dto);
   }
 
   @RequirePermission(Permission.RoleManage)
@@ -62,8 +62,13 @@ export class RolesController {
       'Built-in roles: 409 builtin_role. The caller must hold every permission the role has and will have (403). ' +
       'Members holding the role get the change on their next request.',
   })
-  update(@Param('role_id', uuidParam('role_id')) roleId: string, @Body() dto: UpdateRoleDto): Promise<RoleDto> {
-    return this.roles.update(currentOrg().orgId, currentActor().userId, roleId, dto);
+  update(
+    @CurrentOrg() org: OrgScope,
+    @CurrentActor() actor: Actor,
+    @Param('role_id', uuidParam('role_id')) roleId: string,
+    @Body() dto: UpdateRoleDto,
+  ): Promise<RoleDto> {
+    return this.roles.update(org.orgId, actor.userId, roleId, dto);
   }
 
   @RequirePermission(Permission.RoleManage)
@@ -78,7 +83,11 @@ export class RolesController {
     summary: 'Delete a custom role no member or pending invitation holds',
     description: 'Held: 409 role_in_use. Built-in: 409 builtin_role.',
   })
-  async remove(@Param('role_id', uuidParam('role_id')) roleId: string): Promise<void> {
-    await this.roles.delete(currentOrg().orgId, currentActor().userId, roleId);
+  async remove(
+    @CurrentOrg() org: OrgScope,
+    @CurrentActor() actor: Actor,
+    @Param('role_id', uuidParam('role_id')) roleId: string,
+  ): Promise<void> {
+    await this.roles.delete(org.orgId, actor.userId, roleId);
   }
 }
