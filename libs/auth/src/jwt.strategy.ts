@@ -24,17 +24,32 @@ type Verifier = (token: string, key: unknown, options: unknown, callback: Verify
  * `exp`, so a repeat skips only the signature math. Every other check (kid still published, typ, the
  * session's live state) still runs on every request.
  */
-const verifiedTokens = new TtlCache<{ claims: AccessClaims; kid: string }>(50_000, 15 * 60_000);
+const verifiedTokens = new TtlCache<{ token: string; claims: AccessClaims; kid: string }>(50_000, 15 * 60_000);
+
+/**
+ * The cache key of a token: the end of its signature. Hashing the whole token (about 900 characters, a
+ * new string on every request) for the map lookup cost more than the rest of the lookup; a hit still
+ * compares the whole token (`remembered`), so a token with a copied signature and another payload misses.
+ */
+const SIGNATURE_KEY_CHARS = 43;
+function tokenKey(token: string): string {
+  return token.slice(-SIGNATURE_KEY_CHARS);
+}
+
+function remembered(token: string): { claims: AccessClaims; kid: string } | undefined {
+  const hit = verifiedTokens.get(tokenKey(token));
+  return hit && hit.token === token ? hit : undefined;
+}
 const strategyStatics = Strategy as unknown as { JwtVerifier: Verifier };
 const verifyUncached = strategyStatics.JwtVerifier;
 strategyStatics.JwtVerifier = (token, key, options, callback) => {
-  const hit = verifiedTokens.get(token);
+  const hit = remembered(token);
   if (hit) return callback(null, hit.claims);
   verifyUncached(token, key, options, (err, payload) => {
     const now = Date.now();
     const kid = err ? undefined : jwt.decode(token, { complete: true })?.header.kid;
     if (!err && payload && typeof kid === 'string' && typeof payload.exp === 'number' && payload.exp * 1000 > now)
-      verifiedTokens.set(token, { claims: payload, kid }, now, payload.exp * 1000 - now);
+      verifiedTokens.set(tokenKey(token), { token, claims: payload, kid }, now, payload.exp * 1000 - now);
     callback(err, payload);
   });
 };
@@ -73,7 +88,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
    * bytes, not yet expired), provided its key is still published. undefined: go through passport.
    */
   verifiedBefore(token: string): AccessClaims | undefined {
-    const hit = verifiedTokens.get(token);
+    const hit = remembered(token);
     return hit && this.keys.isPublishedKid(hit.kid) ? hit.claims : undefined;
   }
 

@@ -79,8 +79,12 @@ export class FlagsService implements OnModuleInit {
   /** The flag's value for the org. A key with no definition and no override is off (`default`). */
   async evaluate(orgId: string, key: string): Promise<EffectiveFlag> {
     const org = orgId.toLowerCase();
-    const [definitions, overrides] = await Promise.all([this.definitionMap(), this.overrideMap(org)]);
-    return effective(key, org, definitions.get(key), overrides.get(key));
+    // Both maps are usually cached (the hot path): no promise then.
+    const definitions = this.tx.inTransaction() ? undefined : this.definitionsCache.get(DEFINITIONS);
+    const overrides = definitions && this.overridesCache.get(org);
+    if (definitions && overrides) return effective(key, org, definitions.get(key), overrides.get(key));
+    const [allDefinitions, orgOverrides] = await Promise.all([this.definitionMap(), this.overrideMap(org)]);
+    return effective(key, org, allDefinitions.get(key), orgOverrides.get(key));
   }
 
   async isEnabled(orgId: string, key: string): Promise<boolean> {

@@ -39,13 +39,16 @@ export class MembershipService implements OnModuleInit {
 
   /** The member's role in the org, or null for a non-member. */
   async access(userId: string, orgId: string): Promise<MemberAccess | null> {
-    const roleId = await this.cache.fill(
-      `${userId}:${orgId}`,
-      async () => (await this.tx.repo(MembershipEntity).findOne({ where: { userId, orgId }, select: { roleId: true } }))?.roleId ?? null,
-      !this.tx.inTransaction(),
-    );
+    const key = `${userId}:${orgId}`;
+    const roleId =
+      this.cache.get(key) ??
+      (await this.cache.fill(
+        key,
+        async () => (await this.tx.repo(MembershipEntity).findOne({ where: { userId, orgId }, select: { roleId: true } }))?.roleId ?? null,
+        !this.tx.inTransaction(),
+      ));
     if (roleId === null) return null;
-    const role = await this.roles.get(roleId);
+    const role = this.roles.cached(roleId) ?? (await this.roles.get(roleId));
     return role ? { orgId, userId, role } : null;
   }
 

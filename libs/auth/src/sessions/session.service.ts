@@ -211,6 +211,8 @@ export class SessionService implements OnModuleInit {
 
   /** The hot-path check: memory first, one indexed query on a miss. */
   async state(sessionId: string): Promise<SessionState | null> {
+    const hit = this.cache.get(sessionId); // the hot path: every authenticated request
+    if (hit !== undefined) return hit;
     return this.cache.fill(
       sessionId,
       async () => {

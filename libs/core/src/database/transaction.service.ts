@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
-import { RequestContext } from '../context/request-context';
+import { RequestContext, RequestContextData } from '../context/request-context';
 
 /**
  * Runs work in one database transaction and makes its EntityManager the ambient one (AsyncLocalStorage),
@@ -28,8 +28,11 @@ export class TransactionService {
     if (ctx?.manager) return work(ctx.manager);
     const afterCommit: (() => Promise<void> | void)[] = [];
     const result = await this.dataSource.transaction(async (manager) => {
-      const base = ctx ?? { requestId: '', ip: null, userAgent: null };
-      return RequestContext.run({ ...base, manager, afterCommit }, () => work(manager));
+      // Named fields, not a spread: ip and userAgent may be accessors (worked out on first use).
+      const inner: RequestContextData = ctx
+        ? { requestId: ctx.requestId, ip: ctx.ip, userAgent: ctx.userAgent, actor: ctx.actor, org: ctx.org, manager, afterCommit }
+        : { requestId: '', ip: null, userAgent: null, manager, afterCommit };
+      return RequestContext.run(inner, () => work(manager));
     });
     for (const fn of afterCommit) await fn();
     return result;

@@ -43,7 +43,7 @@ export function configureHttp(app: NestFastifyApplication): void {
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     // On the request, not ambient: AmbientContextInterceptor makes it ambient for the handlers that need it.
-    RequestContext.attach(req, requestContextOf(req));
+    RequestContext.attach(req, new HttpRequestContext(req));
     done();
   });
 
@@ -54,20 +54,27 @@ export function configureHttp(app: NestFastifyApplication): void {
 
 /**
  * The request's context. The client address (parsed from X-Forwarded-For behind trusted proxies) and
- * the cleaned user agent are worked out on first use: most requests (reads) never need them.
+ * the cleaned user agent are worked out on first use: most requests (reads) never need them. A class
+ * (accessors on the prototype), not an object literal with getters: no closures per request.
  */
-function requestContextOf(req: FastifyRequest): RequestContextData {
-  let ip: string | null | undefined;
-  let userAgent: string | null | undefined;
-  return {
-    requestId: String(req.id),
-    get ip() {
-      return ip === undefined ? (ip = req.ip ?? null) : ip;
-    },
-    get userAgent() {
-      return userAgent === undefined ? (userAgent = userAgentOf(req)) : userAgent;
-    },
-  };
+class HttpRequestContext implements RequestContextData {
+  readonly requestId: string;
+  private cachedIp: string | null | undefined;
+  private cachedUserAgent: string | null | undefined;
+  actor?: RequestContextData['actor'];
+  org?: RequestContextData['org'];
+
+  constructor(private readonly req: FastifyRequest) {
+    this.requestId = String(req.id);
+  }
+
+  get ip(): string | null {
+    return this.cachedIp === undefined ? (this.cachedIp = this.req.ip ?? null) : this.cachedIp;
+  }
+
+  get userAgent(): string | null {
+    return this.cachedUserAgent === undefined ? (this.cachedUserAgent = userAgentOf(this.req)) : this.cachedUserAgent;
+  }
 }
 
 export function userAgentOf(req: FastifyRequest): string | null {

@@ -95,6 +95,8 @@ export class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Our own parameter decorators (@CurrentActor, @CurrentOrg) hand over what the guard set: nothing to check.
+    if (metadata.type === 'custom') return value;
     if (metadata.type === 'body' && metadata.metatype && this.toValidate(metadata)) {
       if (value === undefined || value === null) value = {};
       if (typeof value !== 'object' || Array.isArray(value)) {
