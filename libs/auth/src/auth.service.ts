@@ -227,7 +227,9 @@ export class AuthService {
 
   /** Served from memory: the user, the session's scope and the membership are all cached. */
   async me(userId: string, sessionId: string): Promise<MeDto> {
-    const [user, state] = await Promise.all([this.users.findByIdCached(userId), this.sessions.state(sessionId)]);
+    // Both usually come from the memory caches: one after the other costs less than Promise.all then.
+    const user = await this.users.findByIdCached(userId);
+    const state = await this.sessions.state(sessionId);
     if (!user || !state || state.revoked) throw AppException.unauthorized(ErrorCode.SessionRevoked, 'The session has been ended.');
     return toMe(user, await this.scopeOf(user.id, state.currentOrgId));
   }

@@ -1,6 +1,9 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
-import { getMetadataStorage } from 'class-validator';
+import { getMetadataStorage, validate, validateSync, ValidatorOptions } from 'class-validator';
 import { AppException, FieldError } from '../errors/app.exception';
+
+/** Memo of anyAsyncRule(); a newly registered constraint clears it. */
+let asyncRule: boolean | undefined;
 
 type ValidationMetadataList = { propertyName: string }[];
 interface MetadataStorageInternals {
@@ -30,6 +33,12 @@ export function memoizeValidationMetadata(): void {
   const add = storage.addValidationMetadata.bind(storage);
   let lists = new Map<object, Map<string, ValidationMetadataList>>();
   let groups = new WeakMap<ValidationMetadataList, Record<string, ValidationMetadataList>>();
+  const constraints = storage as unknown as ConstraintStorage;
+  const addConstraint = constraints.addConstraintMetadata.bind(storage);
+  constraints.addConstraintMetadata = (metadata) => {
+    asyncRule = undefined;
+    addConstraint(metadata);
+  };
   storage.addValidationMetadata = (metadata) => {
     lists = new Map();
     groups = new WeakMap();
@@ -49,6 +58,19 @@ export function memoizeValidationMetadata(): void {
     if (!grouped) groups.set(list, (grouped = group(list)));
     return grouped;
   };
+}
+
+/** Whether any registered class-validator constraint is asynchronous (memoized; a new constraint clears it). */
+export function anyAsyncRule(): boolean {
+  if (asyncRule !== undefined) return asyncRule;
+  const storage = getMetadataStorage() as unknown as ConstraintStorage;
+  asyncRule = [...storage.constraintMetadatas.values()].some((list) => list.some((c) => c.async));
+  return asyncRule;
+}
+
+interface ConstraintStorage {
+  constraintMetadatas: Map<unknown, { async: boolean }[]>;
+  addConstraintMetadata(metadata: unknown): void;
 }
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -92,6 +114,15 @@ export class StrictValidationPipe extends ValidationPipe {
       validationError: { target: false, value: false },
       exceptionFactory: (errors) => AppException.validation(flatten(errors)),
     });
+  }
+
+  /**
+   * Synchronous while no asynchronous rule is registered (none of ours is): class-validator's async path
+   * costs a promise per property. validateSync would skip an async rule, so once one exists (a fork's
+   * custom validator), every validation takes the async path.
+   */
+  protected override validate(object: object, validatorOptions?: ValidatorOptions): ValidationError[] | Promise<ValidationError[]> {
+    return anyAsyncRule() ? validate(object, validatorOptions) : validateSync(object, validatorOptions);
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
