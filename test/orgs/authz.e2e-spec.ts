@@ -80,6 +80,8 @@ describe('POST /authz/check', () => {
       { checks: [{ org_id: org.id }] },
       { checks: [{ org_id: org.id, permission: 'org.read', extra: 1 }] },
       { checks: [42] },
+      { org_id: null, permission: null },
+      { checks: [{ org_id: org.id, permission: 'org.read', constructor: 'x' }] },
     ];
     for (const body of bad) expectProblem(await check(viewer, body), 400, 'validation_failed');
   });

@@ -22,6 +22,7 @@ export * from './http/route-access';
 export * from './http/assert-route-access';
 export * from './http/routes';
 export * from './http/validation';
+export * from './http/json-schema-body';
 export * from './logging/logger';
 export * from './health/health.controller';
 export * from './core.module';

@@ -1,6 +1,7 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage, validate, validateSync, ValidatorOptions } from 'class-validator';
 import { AppException, FieldError } from '../errors/app.exception';
+import { checkJsonSchemaBody } from './json-schema-body';
 
 /** Memo of anyAsyncRule(); a newly registered constraint clears it. */
 let asyncRule: boolean | undefined;
@@ -138,6 +139,12 @@ export class StrictValidationPipe extends ValidationPipe {
       const field = nulField(value, metadata.type === 'body' ? '' : (metadata.data ?? ''));
       if (field !== undefined)
         throw AppException.validation([{ field: field || `(${metadata.type})`, message: 'must not contain NUL characters' }]);
+    }
+    if (metadata.type === 'body') {
+      // A DTO with a compiled JSON Schema (@JsonSchemaBody): validated by Ajv instead of class-validator.
+      const errors = checkJsonSchemaBody(metadata.metatype, value);
+      if (errors?.length) throw AppException.validation(errors);
+      if (errors) return value;
     }
     return super.transform(value, metadata);
   }
