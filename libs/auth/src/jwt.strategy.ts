@@ -103,7 +103,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     ) {
       throw AppException.unauthorized(ErrorCode.TokenInvalid, 'The access token is not valid.');
     }
-    const state = await this.sessions.state(claims.sid);
+    const cached = this.sessions.cachedState(claims.sid);
+    const state = cached !== undefined ? cached : await this.sessions.state(claims.sid);
     if (!state || state.userId !== claims.sub) throw AppException.unauthorized(ErrorCode.TokenInvalid, 'The access token is not valid.');
     if (state.revoked || !state.userActive) throw AppException.unauthorized(ErrorCode.SessionRevoked, 'The session has been ended.');
     return { userId: state.userId, email: state.email, sessionId: claims.sid, currentOrgId: state.currentOrgId };

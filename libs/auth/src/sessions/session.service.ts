@@ -210,6 +210,11 @@ export class SessionService implements OnModuleInit {
   }
 
   /** The hot-path check: memory first, one indexed query on a miss. */
+  /** The cached state, if the cache holds one (no promise: the guard's hot path), else undefined. */
+  cachedState(sessionId: string): SessionState | null | undefined {
+    return this.cache.get(sessionId);
+  }
+
   async state(sessionId: string): Promise<SessionState | null> {
     const hit = this.cache.get(sessionId); // the hot path: every authenticated request
     if (hit !== undefined) return hit;

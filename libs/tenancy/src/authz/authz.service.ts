@@ -16,6 +16,11 @@ export class AuthzService {
   constructor(private readonly memberships: MembershipService) {}
 
   async check(userId: string, queries: readonly AuthzQuery[]): Promise<boolean[]> {
+    if (queries.length === 1) {
+      // The common call (one check): no set, map or Promise.all.
+      const [q] = queries;
+      return [(await this.memberships.access(userId, q.orgId.toLowerCase()))?.role.permissions.has(q.permission) ?? false];
+    }
     const orgIds = [...new Set(queries.map((q) => q.orgId.toLowerCase()))];
     const access = new Map(await Promise.all(orgIds.map(async (id) => [id, await this.memberships.access(userId, id)] as const)));
     return queries.map((q) => access.get(q.orgId.toLowerCase())?.role.permissions.has(q.permission) ?? false);
