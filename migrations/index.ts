@@ -4,6 +4,7 @@ import { Mail1764403500000 } from './1764403500000-mail';
 import { TwoFactor1764403600000 } from './1764403600000-two-factor';
 import { Flags1764403700000 } from './1764403700000-flags';
 import { AuditChainHeads1764403800000 } from './1764403800000-audit-chain-heads';
+import { AuditLighterAppend1764403900000 } from './1764403900000-audit-lighter-append';
 
 /** Every migration, in order. A new one is added here (explicit list, no globs). */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   TwoFactor1764403600000,
   Flags1764403700000,
   AuditChainHeads1764403800000,
+  AuditLighterAppend1764403900000,
 ];
