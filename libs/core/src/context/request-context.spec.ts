@@ -59,6 +59,17 @@ describe('RequestContext', () => {
     await tick();
   });
 
+  it('keeps the storage enabled until a thenable that is not a native promise settles', async () => {
+    let settle!: (v: string) => void;
+    const inner = new Promise<string>((r) => (settle = r));
+    const thenable = { then: (ok: (v: string) => unknown, ko: (e: unknown) => unknown) => inner.then(ok, ko) };
+    RequestContext.run(data('thenable'), () => thenable);
+    expect(RequestContext.activeRuns()).toBe(1);
+    settle('done');
+    await inner;
+    await tick();
+  });
+
   it('carries a context on the request object without making it ambient', () => {
     const req = {};
     const ctx = data('on-request');

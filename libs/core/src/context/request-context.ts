@@ -67,8 +67,10 @@ export const RequestContext = {
       release();
       throw e;
     }
-    if (result instanceof Promise) {
-      result.then(release, release);
+    // Any thenable (not only a native Promise) keeps the storage enabled until it settles.
+    const pending = result as { then?: unknown } | null | undefined;
+    if (pending !== null && typeof pending === 'object' && typeof pending.then === 'function') {
+      Promise.resolve(result).then(release, release);
     } else {
       release();
     }
