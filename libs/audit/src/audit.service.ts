@@ -326,20 +326,5 @@ function toListRow(r: Omit<RawRow, 'seq' | 'prev_hash' | 'hash'>): AuditListRow 
 }
 
 function toRow(r: RawRow): AuditRow {
-  return {
-    id: r.id,
-    seq: r.seq,
-    orgId: r.org_id,
-    actorId: r.actor_id,
-    userEmail: r.user_email,
-    action: r.action,
-    targetType: r.target_type,
-    targetId: r.target_id,
-    ipAddress: r.ip_address,
-    userAgent: r.user_agent,
-    metadata: r.metadata,
-    timestamp: new Date(r.timestamp),
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
+  return { ...toListRow(r), seq: r.seq, prevHash: r.prev_hash, hash: r.hash };
 }

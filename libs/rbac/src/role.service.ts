@@ -40,11 +40,6 @@ export class RoleService implements OnModuleInit {
     this.bus.on(RoleService.TOPIC, (id) => (id === '*' ? this.cache.clear() : this.cache.delete(id)));
   }
 
-  /** The role if the cache holds it (the hot path of every org-scoped request), else undefined. */
-  cached(roleId: string): ResolvedRole | undefined {
-    return this.cache.get(roleId) ?? undefined;
-  }
-
   async get(roleId: string): Promise<ResolvedRole | null> {
     return this.cache.fill(
       roleId,

@@ -40,15 +40,13 @@ export class MembershipService implements OnModuleInit {
   /** The member's role in the org, or null for a non-member. */
   async access(userId: string, orgId: string): Promise<MemberAccess | null> {
     const key = `${userId}:${orgId}`;
-    const roleId =
-      this.cache.get(key) ??
-      (await this.cache.fill(
-        key,
-        async () => (await this.tx.repo(MembershipEntity).findOne({ where: { userId, orgId }, select: { roleId: true } }))?.roleId ?? null,
-        !this.tx.inTransaction(),
-      ));
+    const roleId = await this.cache.fill(
+      key,
+      async () => (await this.tx.repo(MembershipEntity).findOne({ where: { userId, orgId }, select: { roleId: true } }))?.roleId ?? null,
+      !this.tx.inTransaction(),
+    );
     if (roleId === null) return null;
-    const role = this.roles.cached(roleId) ?? (await this.roles.get(roleId));
+    const role = await this.roles.get(roleId);
     return role ? { orgId, userId, role } : null;
   }
 

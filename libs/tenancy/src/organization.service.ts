@@ -104,8 +104,6 @@ export class OrganizationService implements OnModuleInit {
    * mutated). Updates and deletes of any instance reach every instance's cache after their commit.
    */
   async findCached(id: string): Promise<OrganizationEntity | null> {
-    const hit = this.cache.get(id);
-    if (hit !== undefined) return hit;
     return this.cache.fill(id, () => this.findById(id), !this.tx.inTransaction());
   }
 

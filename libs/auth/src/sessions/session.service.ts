@@ -216,8 +216,6 @@ export class SessionService implements OnModuleInit {
   }
 
   async state(sessionId: string): Promise<SessionState | null> {
-    const hit = this.cache.get(sessionId); // the hot path: every authenticated request
-    if (hit !== undefined) return hit;
     return this.cache.fill(
       sessionId,
       async () => {

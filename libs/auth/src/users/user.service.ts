@@ -36,8 +36,6 @@ export class UserService implements OnModuleInit {
 
   /** From the memory cache (hot path); every change of a user row calls `invalidate`. */
   async findByIdCached(id: string): Promise<UserEntity | null> {
-    const hit = this.cache.get(id);
-    if (hit !== undefined) return hit;
     return this.cache.fill(id, () => this.findById(id), !this.tx.inTransaction());
   }
 

@@ -96,14 +96,19 @@ export class TtlCache<V> {
     this.map.set(key, { value, expires: now + ttlMs });
   }
 
-  /** Reads through: `load` runs on a miss, and its result is cached unless an invalidation raced it. */
-  async fill(key: string, load: () => Promise<V>, cacheable = true): Promise<V> {
+  /**
+   * Reads through: `load` runs on a miss, and its result is cached unless an invalidation raced it. A hit
+   * is answered as it is, without a promise (the hot path of every authenticated request reads several
+   * of these caches); callers `await` either.
+   */
+  fill(key: string, load: () => Promise<V>, cacheable = true): V | Promise<V> {
     const hit = this.get(key);
     if (hit !== undefined) return hit;
     const epoch = this.epoch;
-    const value = await load();
-    if (cacheable && epoch === this.epoch) this.set(key, value);
-    return value;
+    return load().then((value) => {
+      if (cacheable && epoch === this.epoch) this.set(key, value);
+      return value;
+    });
   }
 
   delete(key: string): void {
