@@ -16,7 +16,6 @@ type AuthedRequest = FastifyRequest & { user?: Actor };
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') {
   private readonly logger = new Logger('AccessGuard');
-  private readonly accessRules = new WeakMap<object, WeakMap<object, RouteAccess | null>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -27,7 +26,7 @@ export class AccessGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = this.accessOf(context);
+    const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]);
     if (!access) {
       this.logger.error(`route ${context.getClass().name}.${context.getHandler().name} declares no access rule: refused`);
       throw AppException.forbidden('This route is not available.');
@@ -47,18 +46,6 @@ export class AccessGuard extends AuthGuard('jwt') {
     const org = await this.orgAccess.authorize(access, actor, (request.params ?? {}) as Record<string, string>);
     if (ctx && org) ctx.org = org;
     return true;
-  }
-
-  /** The route's access rule (handler over class), looked up once per route. */
-  private accessOf(context: ExecutionContext): RouteAccess | undefined {
-    const handler = context.getHandler();
-    const cls = context.getClass();
-    let byHandler = this.accessRules.get(cls);
-    if (!byHandler) this.accessRules.set(cls, (byHandler = new WeakMap()));
-    if (byHandler.has(handler)) return byHandler.get(handler) ?? undefined;
-    const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [handler, cls]) ?? null;
-    byHandler.set(handler, access);
-    return access ?? undefined;
   }
 
   override handleRequest<TUser = Actor>(err: unknown, user: TUser | false, info: unknown): TUser {

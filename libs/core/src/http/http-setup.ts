@@ -19,7 +19,7 @@ export function createFastifyAdapter(config: AppConfig, logger: Pino, logRequest
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: !logRequests, requestIdLogLabel: 'request_id' }),
     // A pino child logger per request costs measurable time on every request; without request logging
-    // requests share the root logger (our own error logs carry request_id from the RequestContext).
+    // requests share the root logger (the ProblemFilter logs errors with the request's request_id).
     ...(logRequests ? {} : { childLoggerFactory: (root: Pino) => root }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
