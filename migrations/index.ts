@@ -5,6 +5,7 @@ import { TwoFactor1764403600000 } from './1764403600000-two-factor';
 import { Flags1764403700000 } from './1764403700000-flags';
 import { AuditChainHeads1764403800000 } from './1764403800000-audit-chain-heads';
 import { AuditLighterAppend1764403900000 } from './1764403900000-audit-lighter-append';
+import { AuditAppendFunction1764404000000 } from './1764404000000-audit-append-function';
 
 /** Every migration, in order. A new one is added here (explicit list, no globs). */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Flags1764403700000,
   AuditChainHeads1764403800000,
   AuditLighterAppend1764403900000,
+  AuditAppendFunction1764404000000,
 ];

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
 import { AuditService } from '@saasready/audit';
-import { RequestContext } from '@saasready/core';
+import { DataSource } from 'typeorm';
+import { RequestContext, TransactionService } from '@saasready/core';
 import { createTestApp, TestApp } from '../support/test-app';
 import { expectProblem, givenUser, GivenUser, login } from '../support/factories';
 
@@ -419,6 +420,99 @@ describe('audit log: routes, chain, append-only, retention', () => {
       for (let i = 1; i < rows.length; i++) expect(rows[i].prev_hash).toBe(rows[i - 1].hash);
       expect(await verify(u, u.orgId)).toEqual({ valid: true, checked: 13, first_invalid_id: null });
       expect(await verify(v, v.orgId)).toEqual({ valid: true, checked: 7, first_invalid_id: null });
+    });
+
+    it('concurrent audited changes to one organization form one unbroken chain (each row written with its commit)', async () => {
+      const u = await givenUser(t);
+      const n = 24;
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          t
+            .http()
+            .patch(`/api/v1/orgs/${u.orgId}`)
+            .set(u.auth)
+            .send({ name: `Concurrent ${i}` }),
+        ),
+      );
+      for (const res of results) expect(res.status).toBe(200);
+      const rows = await t.sql<{ prev_hash: string; hash: string; metadata: { name: { new: string } } }>(
+        `SELECT prev_hash, hash, metadata FROM audit_logs WHERE org_id = $1 AND action = 'org.updated' ORDER BY seq`,
+        [u.orgId],
+      );
+      expect(rows).toHaveLength(n);
+      expect(new Set(rows.map((r) => r.metadata.name.new)).size).toBe(n);
+      expect(await verify(u, u.orgId)).toEqual({ valid: true, checked: n + 1, first_invalid_id: null });
+    });
+
+    it('several rows of one transaction keep their order in the chain; a failed one takes the others and the change with it', async () => {
+      const tx = t.app.get(TransactionService);
+      const u = await givenUser(t);
+      const row = (i: number) => ({
+        action: 'org.updated' as const,
+        targetType: 'org' as const,
+        targetId: u.orgId,
+        orgId: u.orgId,
+        actorId: u.id,
+        metadata: { i },
+      });
+      await tx.run(async (m) => {
+        for (let i = 0; i < 3; i++) await audit.record(row(i));
+        await m.query(`UPDATE organizations SET name = 'In one transaction' WHERE id = $1`, [u.orgId]);
+      });
+      const ordered = await t.sql<{ metadata: { i: number } }>(
+        `SELECT metadata FROM audit_logs WHERE org_id = $1 AND action = 'org.updated' ORDER BY seq`,
+        [u.orgId],
+      );
+      expect(ordered.map((r) => r.metadata.i)).toEqual([0, 1, 2]);
+
+      await expect(
+        tx.run(async (m) => {
+          await audit.record(row(3));
+          await audit.record({ ...row(4), action: 'Not An Action' as never });
+          await m.query(`UPDATE organizations SET name = 'Rolled back' WHERE id = $1`, [u.orgId]);
+        }),
+      ).rejects.toThrow(/audit_logs_action_check/);
+      const [org] = await t.sql<{ name: string }>(`SELECT name FROM organizations WHERE id = $1`, [u.orgId]);
+      expect(org.name).toBe('In one transaction');
+      expect(await t.sql(`SELECT 1 FROM audit_logs WHERE org_id = $1 AND metadata->>'i' IN ('3', '4')`, [u.orgId])).toHaveLength(0);
+      expect(await verify(u, u.orgId)).toEqual({ valid: true, checked: 4, first_invalid_id: null });
+    });
+
+    it('shutdown waits for the transactions in flight (their connections must not go back to the pool open)', async () => {
+      const tx = t.app.get(TransactionService);
+      const u = await givenUser(t);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const inside = new Promise<void>((resolve) => (started = resolve));
+      const work = tx.run(async (m) => {
+        await m.query(`UPDATE organizations SET name = 'Before shutdown' WHERE id = $1`, [u.orgId]);
+        started();
+        await gate;
+      });
+      await inside;
+      let drained = false;
+      const waiting = tx.beforeApplicationShutdown().then(() => (drained = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(drained).toBe(false);
+      release();
+      await work;
+      await waiting;
+      expect(drained).toBe(true);
+      await tx.beforeApplicationShutdown(); // nothing in flight: at once
+    });
+
+    it('audit_append refuses to run outside READ COMMITTED (its read of the chain would miss the last commit)', async () => {
+      const u = await givenUser(t);
+      const ds = t.app.get(DataSource);
+      await expect(
+        ds.transaction('REPEATABLE READ', (m) =>
+          m.query(
+            `SELECT audit_append(gen_random_uuid(), $1::uuid, NULL, NULL, 'org.updated', 'org', NULL, NULL, NULL, '{}'::jsonb, now(), '{}')`,
+            [u.orgId],
+          ),
+        ),
+      ).rejects.toThrow(/READ COMMITTED/);
     });
   });
 

@@ -28,6 +28,8 @@ export interface RequestContextData {
   manager?: EntityManager;
   /** Work to run once the ambient transaction has committed (cache invalidation, queue kicks). */
   afterCommit?: (() => Promise<void> | void)[];
+  /** Statements to run in the ambient transaction just before its COMMIT (TransactionService.beforeCommit). */
+  beforeCommit?: { text: string; values: unknown[] }[];
 }
 
 const storage = new AsyncLocalStorage<RequestContextData>();
