@@ -36,7 +36,7 @@ export function configureHttp(app: NestFastifyApplication): void {
 
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    httpDuration.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
