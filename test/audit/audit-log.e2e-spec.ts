@@ -444,6 +444,34 @@ describe('audit log: routes, chain, append-only, retention', () => {
       expect(await verify(u, u.orgId)).toEqual({ valid: true, checked: n + 1, first_invalid_id: null });
     });
 
+    it('concurrent transactions that share nothing but the chain still append one after the other (the chain lock)', async () => {
+      const tx = t.app.get(TransactionService);
+      const u = await givenUser(t);
+      const n = 16;
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          tx.run(async (m) => {
+            await m.query('SELECT 1');
+            await audit.record({
+              action: 'org.updated',
+              targetType: 'org',
+              targetId: u.orgId,
+              orgId: u.orgId,
+              actorId: u.id,
+              metadata: { i },
+            });
+          }),
+        ),
+      );
+      const rows = await t.sql<{ prev_hash: string; hash: string }>(
+        `SELECT prev_hash, hash FROM audit_logs WHERE org_id = $1 ORDER BY seq`,
+        [u.orgId],
+      );
+      expect(rows).toHaveLength(n + 1);
+      for (let i = 1; i < rows.length; i++) expect(rows[i].prev_hash).toBe(rows[i - 1].hash);
+      expect(await verify(u, u.orgId)).toEqual({ valid: true, checked: n + 1, first_invalid_id: null });
+    });
+
     it('several rows of one transaction keep their order in the chain; a failed one takes the others and the change with it', async () => {
       const tx = t.app.get(TransactionService);
       const u = await givenUser(t);
