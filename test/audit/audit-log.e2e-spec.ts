@@ -97,6 +97,10 @@ describe('audit log: routes, chain, append-only, retention', () => {
     return out;
   }
 
+  /** An `org.updated` event of the user's own org, by the user. */
+  const orgEvent = (u: GivenUser, metadata: Record<string, unknown>) =>
+    ({ action: 'org.updated', targetType: 'org', targetId: u.orgId, orgId: u.orgId, actorId: u.id, metadata }) as const;
+
   /** Rows written the way services write them (no request context: no ip, no user agent). */
   async function seed(orgId: string | null, n: number, actor: GivenUser, action: any = 'org.updated'): Promise<string[]> {
     const ids: string[] = [];
@@ -214,14 +218,7 @@ describe('audit log: routes, chain, append-only, retention', () => {
         let n = 0;
         while (inserting && n < 40) {
           t.clock.advance(3);
-          await audit.record({
-            action: 'org.updated',
-            targetType: 'org',
-            targetId: u.orgId,
-            orgId: u.orgId,
-            actorId: u.id,
-            metadata: { late: n++ },
-          });
+          await audit.record(orgEvent(u, { late: n++ }));
         }
         return n;
       })();
@@ -452,14 +449,7 @@ describe('audit log: routes, chain, append-only, retention', () => {
         Array.from({ length: n }, (_, i) =>
           tx.run(async (m) => {
             await m.query('SELECT 1');
-            await audit.record({
-              action: 'org.updated',
-              targetType: 'org',
-              targetId: u.orgId,
-              orgId: u.orgId,
-              actorId: u.id,
-              metadata: { i },
-            });
+            await audit.record(orgEvent(u, { i }));
           }),
         ),
       );
@@ -475,14 +465,7 @@ describe('audit log: routes, chain, append-only, retention', () => {
     it('several rows of one transaction keep their order in the chain; a failed one takes the others and the change with it', async () => {
       const tx = t.app.get(TransactionService);
       const u = await givenUser(t);
-      const row = (i: number) => ({
-        action: 'org.updated' as const,
-        targetType: 'org' as const,
-        targetId: u.orgId,
-        orgId: u.orgId,
-        actorId: u.id,
-        metadata: { i },
-      });
+      const row = (i: number) => orgEvent(u, { i });
       await tx.run(async (m) => {
         for (let i = 0; i < 3; i++) await audit.record(row(i));
         await m.query(`UPDATE organizations SET name = 'In one transaction' WHERE id = $1`, [u.orgId]);
