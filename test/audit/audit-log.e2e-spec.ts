@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
 import { AuditService } from '@saasready/audit';
-import { DataSource } from 'typeorm';
-import { RequestContext, TransactionService } from '@saasready/core';
+import { DataSource, EntityManager } from 'typeorm';
+import { ConnectionDrain, RequestContext, TransactionService } from '@saasready/core';
 import { createTestApp, TestApp } from '../support/test-app';
 import { expectProblem, givenUser, GivenUser, login } from '../support/factories';
 
@@ -489,29 +489,35 @@ describe('audit log: routes, chain, append-only, retention', () => {
       expect(await verify(u, u.orgId)).toEqual({ valid: true, checked: 4, first_invalid_id: null });
     });
 
-    it('shutdown waits for the transactions in flight (their connections must not go back to the pool open)', async () => {
-      const tx = t.app.get(TransactionService);
-      const u = await givenUser(t);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      let started!: () => void;
-      const inside = new Promise<void>((resolve) => (started = resolve));
-      const work = tx.run(async (m) => {
-        await m.query(`UPDATE organizations SET name = 'Before shutdown' WHERE id = $1`, [u.orgId]);
-        started();
-        await gate;
-      });
-      await inside;
-      let drained = false;
-      const waiting = tx.beforeApplicationShutdown().then(() => (drained = true));
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(drained).toBe(false);
-      release();
-      await work;
-      await waiting;
-      expect(drained).toBe(true);
-      await tx.beforeApplicationShutdown(); // nothing in flight: at once
-    });
+    it.each(['TransactionService.run', 'a DataSource transaction (as verify and prune open)'])(
+      'shutdown waits for the transactions in flight (their connections must not go back to the pool open): %s',
+      async (kind) => {
+        const tx = t.app.get(TransactionService);
+        const drain = t.app.get(ConnectionDrain);
+        const ds = t.app.get(DataSource);
+        const u = await givenUser(t);
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let started!: () => void;
+        const inside = new Promise<void>((resolve) => (started = resolve));
+        const body = async (m: EntityManager) => {
+          await m.query(`UPDATE organizations SET name = 'Before shutdown' WHERE id = $1`, [u.orgId]);
+          started();
+          await gate;
+        };
+        const work = kind === 'TransactionService.run' ? tx.run(body) : ds.transaction('REPEATABLE READ', body);
+        await inside;
+        let drained = false;
+        const waiting = drain.beforeApplicationShutdown().then(() => (drained = true));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(drained).toBe(false);
+        release();
+        await work;
+        await waiting;
+        expect(drained).toBe(true);
+        await drain.beforeApplicationShutdown(); // nothing in flight: at once
+      },
+    );
 
     it('audit_append refuses to run outside READ COMMITTED (its read of the chain would miss the last commit)', async () => {
       const u = await givenUser(t);

@@ -29,7 +29,18 @@ export interface RequestContextData {
   /** Work to run once the ambient transaction has committed (cache invalidation, queue kicks). */
   afterCommit?: (() => Promise<void> | void)[];
   /** Statements to run in the ambient transaction just before its COMMIT (TransactionService.beforeCommit). */
-  beforeCommit?: { text: string; values: unknown[] }[];
+  beforeCommit?: CommitStatement[];
+}
+
+/** A statement queued for the end of a transaction (TransactionService.beforeCommit). */
+export interface CommitStatement {
+  /**
+   * A prepared statement's name (one per text; a changed text needs a new name): PostgreSQL parses and
+   * plans it once per connection instead of on every call. In a transaction only.
+   */
+  name?: string;
+  text: string;
+  values: unknown[];
 }
 
 const storage = new AsyncLocalStorage<RequestContextData>();
@@ -48,7 +59,7 @@ function release(): void {
  * Every request carries its context on the request object (`attach` in the onRequest hook, `of(req)`):
  * guards and parameter decorators read it there. The context is also *ambient* (AsyncLocalStorage,
  * `current()`) inside `run`: the API runs every handler but those of GET/HEAD requests and
- * `@ReadOnlyRoute()` in it (RequestContextInterceptor), and TransactionService.run always does, so
+ * `@ReadOnlyRoute()` in it (AmbientContextInterceptor), and TransactionService.run always does, so
  * services, the audit writer and the logger find it without it being passed down.
  *
  * Why not ambient for every request: on Node 20 an enabled AsyncLocalStorage runs an async hook on every

@@ -1,4 +1,14 @@
-import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config';
@@ -44,6 +54,39 @@ class MigrationGate implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
+/**
+ * Shutdown: waits until no query runner holds a connection (every transaction and query in flight has
+ * ended) before TypeOrmModule destroys the DataSource, which Nest does in onApplicationShutdown, after
+ * this hook. TypeORM's destroy hands every connection still held back to the pool, transaction open or
+ * not, where a request still waiting for a connection could pick it up and run inside another request's
+ * transaction. (main drains HTTP first, but a request whose client has hung up is not waited for there.)
+ * Bounded by SHUTDOWN_TIMEOUT.
+ */
+@Injectable()
+export class ConnectionDrain implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Database');
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** How many connections TypeORM's query runners hold now. */
+  held(): number {
+    return (this.dataSource.driver as { connectedQueryRunners?: unknown[] }).connectedQueryRunners?.length ?? 0;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    while (this.held() > 0) {
+      if (Date.now() >= deadline) {
+        this.logger.warn(`shutdown: ${this.held()} database connection(s) still in use after SHUTDOWN_TIMEOUT; closing anyway`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
 /** TypeORM on PostgreSQL (DATABASE_URL) or on the embedded PGlite server; plus TransactionService. */
 @Global()
 @Module({})
@@ -60,8 +103,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: DB_OPTIONS, useValue: options }, TransactionService, MigrationGate],
-      exports: [TransactionService, TypeOrmModule],
+      providers: [{ provide: DB_OPTIONS, useValue: options }, TransactionService, MigrationGate, ConnectionDrain],
+      exports: [TransactionService, ConnectionDrain, TypeOrmModule],
     };
   }
 }

@@ -1,17 +1,6 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
-import { RequestContext, RequestContextData } from '../context/request-context';
-
-/** A statement queued for the end of a transaction (TransactionService.beforeCommit). */
-export interface CommitStatement {
-  /**
-   * A prepared statement's name (one per text; a changed text needs a new name): PostgreSQL parses and
-   * plans it once per connection instead of on every call. In a transaction only.
-   */
-  name?: string;
-  text: string;
-  values: unknown[];
-}
+import { CommitStatement, RequestContext, RequestContextData } from '../context/request-context';
 
 /** What of the pg client under a TypeORM query runner `flush` uses (pg 8: `pipeline` is a Client option). */
 interface PgClient {
@@ -23,23 +12,11 @@ interface PgClient {
 /**
  * Runs work in one database transaction and makes its EntityManager the ambient one (AsyncLocalStorage),
  * so services and the audit writer called inside share it. Nested calls join the outer transaction.
- *
- * On shutdown it waits for the transactions in flight before the DataSource goes: TypeORM's destroy
- * hands every connection still held back to the pool, transaction open or not, where a request still
- * waiting for a connection could pick one up and run its statements inside another request's
- * transaction. (The HTTP drain does not cover a request whose client has already hung up.)
+ * (On shutdown, ConnectionDrain waits for the transactions in flight.)
  */
 @Injectable()
-export class TransactionService implements BeforeApplicationShutdown {
-  private inFlight = 0;
-  private idle: (() => void)[] = [];
-
+export class TransactionService {
   constructor(private readonly dataSource: DataSource) {}
-
-  /** Resolves once no transaction opened by `run` is in flight (the shutdown timeout bounds the wait). */
-  async beforeApplicationShutdown(): Promise<void> {
-    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-  }
 
   /** The ambient transaction's manager, else the pool's. */
   manager(): EntityManager {
@@ -60,30 +37,24 @@ export class TransactionService implements BeforeApplicationShutdown {
     const afterCommit: (() => Promise<void> | void)[] = [];
     const beforeCommit: CommitStatement[] = [];
     let flushed: Flushed | undefined;
-    this.inFlight++;
-    let result: T;
-    try {
-      result = await this.dataSource.transaction(async (manager) => {
-        // Named fields, not a spread: ip and userAgent may be accessors (worked out on first use).
-        const inner: RequestContextData = ctx
-          ? {
-              requestId: ctx.requestId,
-              ip: ctx.ip,
-              userAgent: ctx.userAgent,
-              actor: ctx.actor,
-              org: ctx.org,
-              manager,
-              afterCommit,
-              beforeCommit,
-            }
-          : { requestId: '', ip: null, userAgent: null, manager, afterCommit, beforeCommit };
-        const value = await RequestContext.run(inner, () => work(manager));
-        if (beforeCommit.length) flushed = await flush(manager, beforeCommit);
-        return value;
-      });
-    } finally {
-      if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-    }
+    const result = await this.dataSource.transaction(async (manager) => {
+      // Named fields, not a spread: ip and userAgent may be accessors (worked out on first use).
+      const inner: RequestContextData = ctx
+        ? {
+            requestId: ctx.requestId,
+            ip: ctx.ip,
+            userAgent: ctx.userAgent,
+            actor: ctx.actor,
+            org: ctx.org,
+            manager,
+            afterCommit,
+            beforeCommit,
+          }
+        : { requestId: '', ip: null, userAgent: null, manager, afterCommit, beforeCommit };
+      const value = await RequestContext.run(inner, () => work(manager));
+      if (beforeCommit.length) flushed = await flush(manager, beforeCommit);
+      return value;
+    });
     // A queued statement that failed aborted the transaction: PostgreSQL answered the COMMIT behind it
     // with a rollback. Nothing committed; the error goes to the caller and no afterCommit work runs.
     const failed = (await flushed?.answers)?.find((r): r is PromiseRejectedResult => r.status === 'rejected');
