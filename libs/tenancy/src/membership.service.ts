@@ -39,9 +39,8 @@ export class MembershipService implements OnModuleInit {
 
   /** The member's role in the org, or null for a non-member. */
   async access(userId: string, orgId: string): Promise<MemberAccess | null> {
-    const key = `${userId}:${orgId}`;
     const roleId = await this.cache.fill(
-      key,
+      `${userId}:${orgId}`,
       async () => (await this.tx.repo(MembershipEntity).findOne({ where: { userId, orgId }, select: { roleId: true } }))?.roleId ?? null,
       !this.tx.inTransaction(),
     );

@@ -209,12 +209,12 @@ export class SessionService implements OnModuleInit {
     return this.tx.repo(SessionEntity).findOne({ where: { id: sessionId } });
   }
 
-  /** The hot-path check: memory first, one indexed query on a miss. */
   /** The cached state, if the cache holds one (no promise: the guard's hot path), else undefined. */
   cachedState(sessionId: string): SessionState | null | undefined {
     return this.cache.get(sessionId);
   }
 
+  /** The hot-path check: memory first, one indexed query on a miss. */
   async state(sessionId: string): Promise<SessionState | null> {
     return this.cache.fill(
       sessionId,
