@@ -6,6 +6,7 @@ import { Flags1764403700000 } from './1764403700000-flags';
 import { AuditChainHeads1764403800000 } from './1764403800000-audit-chain-heads';
 import { AuditLighterAppend1764403900000 } from './1764403900000-audit-lighter-append';
 import { AuditAppendFunction1764404000000 } from './1764404000000-audit-append-function';
+import { AuditAppendChecks1764404100000 } from './1764404100000-audit-append-checks';
 
 /** Every migration, in order. A new one is added here (explicit list, no globs). */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AuditChainHeads1764403800000,
   AuditLighterAppend1764403900000,
   AuditAppendFunction1764404000000,
+  AuditAppendChecks1764404100000,
 ];

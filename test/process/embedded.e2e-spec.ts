@@ -31,7 +31,7 @@ describe('process: embedded mode (no DATABASE_URL)', () => {
     const me1 = await first.json('GET', '/api/v1/auth/me', undefined, login1.body.access_token);
     expect(me1.status).toBe(200);
     expect(me1.body).toMatchObject({ email: user.email, current_org_role: 'Owner' });
-    // The audit rows of both went in with their transactions' commits (no pipeline mode over PGlite).
+    // The audit rows of both went in with their transactions' commits (CommitQuery over pglite-socket).
     const events = await first.json('GET', '/api/v1/auth/security-events', undefined, login1.body.access_token);
     expect(events.status).toBe(200);
     expect((events.body.data as { action: string }[]).map((e) => e.action)).toEqual(

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig, Clock, isUuid, newId, RequestContext, TransactionService } from '@saasready/core';
+import { APP_CONFIG, AppConfig, Clock, CommitStatement, isUuid, newId, RequestContext, TransactionService } from '@saasready/core';
 import { AuditAction, AuditTargetType } from './audit.constants';
 import { canonicalRow, ChainedFields, chainHash } from './chain';
 import { AuditCursor } from './cursor';
@@ -72,7 +72,7 @@ const COLUMNS = `id, seq::text AS seq, org_id, actor_id, user_email, action, tar
 const VERIFY_BATCH = 1000;
 const PRUNE_BATCH = 5000;
 
-/** See append(): the function of migration 1764404000000 (chain lock, last row, insert). */
+/** See appendStatement(): the function of migration 1764404000000 (chain lock, last row, insert). */
 const APPEND_STATEMENT = 'saasready_audit_append_v2';
 const APPEND_SQL = `SELECT audit_append($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::timestamptz, $12)`;
 
@@ -98,9 +98,11 @@ export class AuditService {
   ) {}
 
   /**
-   * Appends one row; returns its id. Inside a transaction the row is written when it commits, and a row
-   * that cannot be written rolls the whole transaction back (the transaction's `run` throws); outside
-   * one it is written at once and a failure throws here.
+   * Appends one row; returns its id. Inside a transaction the row is written when it commits (in the
+   * COMMIT's message: TransactionService.beforeCommit), and a row that cannot be written rolls the whole
+   * transaction back (the transaction's `run` throws); outside one it is written at once and a failure
+   * throws here. The canonical text is computed here (chainHash does the same in verify); PostgreSQL
+   * hashes it with the previous row's hash.
    */
   async record(event: AuditEvent): Promise<string> {
     const ctx = RequestContext.current();
@@ -108,7 +110,7 @@ export class AuditService {
     const actorId = event.actorId !== undefined ? event.actorId : (caller?.userId ?? null);
     const userEmail = event.userEmail !== undefined ? event.userEmail : caller && actorId === caller.userId ? caller.email : null;
     const orgId = event.orgId !== undefined ? event.orgId : (ctx?.org?.orgId ?? caller?.currentOrgId ?? null);
-    const fields: Omit<ChainedFields, 'timestamp'> = {
+    const row: ChainedFields = {
       id: newId(),
       orgId: uuidOrNull(orgId, 'orgId'),
       actorId: uuidOrNull(actorId, 'actorId'),
@@ -119,36 +121,11 @@ export class AuditService {
       ipAddress: cleanText(ctx?.ip, 64),
       userAgent: cleanText(ctx?.userAgent, 512),
       metadata: redactMetadata(event.metadata ?? {}),
+      timestamp: this.clock.now(),
     };
-    return this.append(fields);
-  }
-
-  /**
-   * Inside a transaction the append is queued for its end (TransactionService.beforeCommit): it runs just
-   * before the COMMIT, in the same transaction, and is written to the connection together with it, so an
-   * audited change pays no extra round trip, and the chain's lock is held only while committing. A failed
-   * append rolls the transaction back. The canonical text is computed here (chainHash does the same in
-   * verify); PostgreSQL hashes it with the previous row's hash.
-   */
-  private async append(fields: Omit<ChainedFields, 'timestamp'>): Promise<string> {
-    const row: ChainedFields = { ...fields, timestamp: this.clock.now() };
-    const values = [
-      row.id,
-      row.orgId,
-      row.actorId,
-      row.userEmail,
-      row.action,
-      row.targetType,
-      row.targetId,
-      row.ipAddress,
-      row.userAgent,
-      JSON.stringify(row.metadata),
-      row.timestamp,
-      canonicalRow(row),
-    ];
-    // A named statement: parsing and planning the call on every append cost the database as much as the
-    // append itself (pgbench, PATCH /orgs transaction: 330 against 200 µs).
-    await this.tx.beforeCommit({ name: APPEND_STATEMENT, text: APPEND_SQL, values });
+    const statement = appendStatement(row);
+    // Inside a transaction the row is written when it commits (no await: nothing to wait for here).
+    if (!this.tx.queueBeforeCommit(statement)) await this.tx.manager().query(statement.text, statement.values);
     return row.id;
   }
 
@@ -292,6 +269,30 @@ export class AuditService {
       if (deleted < PRUNE_BATCH) return total;
     }
   }
+}
+
+/** The append of one row: the function of migration 1764404000000 as a named (prepared) statement. */
+function appendStatement(row: ChainedFields): CommitStatement {
+  return {
+    // Parsing and planning the call on every append cost the database as much as the append itself
+    // (pgbench, PATCH /orgs transaction: 330 against 200 µs).
+    name: APPEND_STATEMENT,
+    text: APPEND_SQL,
+    values: [
+      row.id,
+      row.orgId,
+      row.actorId,
+      row.userEmail,
+      row.action,
+      row.targetType,
+      row.targetId,
+      row.ipAddress,
+      row.userAgent,
+      JSON.stringify(row.metadata),
+      row.timestamp.toISOString(),
+      canonicalRow(row),
+    ],
+  };
 }
 
 function uuidOrNull(value: string | null | undefined, name: string): string | null {

@@ -33,6 +33,17 @@ describe('audit redaction', () => {
     },
   );
 
+  it('answers the same from its memo, also once more keys than it keeps have gone through', () => {
+    for (let i = 0; i < 2500; i++) isSecretKey(`field_${i}`);
+    expect([isSecretKey('api_key'), isSecretKey('apiKey'), isSecretKey('flag_key'), isSecretKey('field_7')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    for (let i = 0; i < 3; i++) expect(isSecretKey('backup_codes')).toBe(true);
+  });
+
   it('masks secrets at any depth, in arrays too, and keeps the rest', () => {
     const out = redactMetadata({
       reason: 'invalid_password',

@@ -55,6 +55,20 @@ export const MAX_METADATA_BYTES = 16_384;
 
 /** Is a metadata key a secret? Keys are compared as snake_case words, case-insensitively. */
 export function isSecretKey(key: string): boolean {
+  let known = secretKeyMemo.get(key);
+  if (known === undefined) {
+    known = secretKeyWords(key);
+    // The keys an app writes are few and repeat; a bound keeps odd inputs from growing it.
+    if (secretKeyMemo.size >= SECRET_KEY_MEMO_SIZE) secretKeyMemo.clear();
+    secretKeyMemo.set(key, known);
+  }
+  return known;
+}
+
+const SECRET_KEY_MEMO_SIZE = 1000;
+const secretKeyMemo = new Map<string, boolean>();
+
+function secretKeyWords(key: string): boolean {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()
@@ -72,8 +86,12 @@ function looksLikeCredential(value: string): boolean {
   return /^\s*(bearer|basic)\s+\S/i.test(value) || /^eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*$/.test(value.trim());
 }
 
+// eslint-disable-next-line no-control-regex
+const NUL_OR_SURROGATE = /[\u0000\ud800-\udfff]/;
+
 /** NUL (refused by PostgreSQL text and jsonb) out, lone surrogates replaced, length capped. */
 export function cleanString(value: string, max = MAX_STRING): string {
+  if (value.length <= max && !NUL_OR_SURROGATE.test(value)) return value; // the usual case: nothing to do
   // eslint-disable-next-line no-control-regex
   let s = value.replace(/\u0000/g, '').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
   if (s.length > max) s = s.slice(0, max);
@@ -114,7 +132,9 @@ function redactValue(value: unknown, depth: number): unknown {
 
 function redactObject(value: Record<string, unknown>, depth: number): Record<string, unknown> {
   const entries: [string, unknown][] = [];
-  for (const key of Object.keys(value).slice(0, MAX_KEYS)) {
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length && i < MAX_KEYS; i++) {
+    const key = keys[i];
     const cleanKey = cleanString(key, 100);
     if (isSecretKey(cleanKey)) {
       entries.push([cleanKey, REDACTED]);
@@ -134,14 +154,20 @@ function redactObject(value: Record<string, unknown>, depth: number): Record<str
 export function redactMetadata(metadata: unknown): Record<string, unknown> {
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return {};
   const out = redactObject(metadata as Record<string, unknown>, 0);
-  if (Buffer.byteLength(JSON.stringify(out), 'utf8') > MAX_METADATA_BYTES) return { truncated: true };
+  const json = JSON.stringify(out);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: counting bytes is needed only near the cap.
+  if (json.length * 3 > MAX_METADATA_BYTES && Buffer.byteLength(json, 'utf8') > MAX_METADATA_BYTES) return { truncated: true };
   return out;
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ALL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** A one-line text column (user agent, email, ids): control characters stripped, capped. */
 export function cleanText(value: string | null | undefined, max: number): string | null {
   if (value === null || value === undefined) return null;
-  // eslint-disable-next-line no-control-regex
-  const s = cleanString(value.replace(/[\u0000-\u001f\u007f-\u009f]/g, ''), max);
+  const s = cleanString(CONTROL.test(value) ? value.replace(CONTROL_ALL, '') : value, max);
   return s.length ? s : null;
 }

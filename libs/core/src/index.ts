@@ -14,6 +14,7 @@ export * from './database/database.module';
 export * from './database/data-source-options';
 export * from './database/embedded-postgres';
 export * from './database/transaction.service';
+export * from './database/commit-query';
 export * from './database/query-result';
 export * from './cache/invalidation-bus';
 export * from './cache/redis.module';

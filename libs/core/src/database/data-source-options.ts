@@ -32,10 +32,6 @@ export function postgresOptions(
       // Parse/Bind/Execute messages of concurrent connections (the unnamed portal gets clobbered), so
       // the embedded mode uses exactly one connection; requests queue for it.
       max: embedded ? 1 : config.databasePoolSize,
-      // node-postgres pipeline mode: a connection may send a query before the previous one is answered.
-      // Everything still awaits its queries in turn but TransactionService's end-of-transaction
-      // statements (the audit rows), which go out together with the COMMIT. Not over pglite-socket.
-      pipeline: !embedded,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
       application_name: 'saasready',

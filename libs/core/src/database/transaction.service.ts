@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner, Repository } from 'typeorm';
+import { CommitQuery } from './commit-query';
 import { CommitStatement, RequestContext, RequestContextData } from '../context/request-context';
 
-/** What of the pg client under a TypeORM query runner `flush` uses (pg 8: `pipeline` is a Client option). */
+/** What of the pg client under a TypeORM query runner `commit` uses. */
 interface PgClient {
-  pipeline?: boolean;
-  connection?: { stream?: { cork?: () => void; uncork?: () => void } };
-  query(config: CommitStatement): Promise<unknown>;
+  connection?: { parse?: unknown };
+  query(query: CommitQuery): void;
 }
 
 /**
@@ -36,8 +36,11 @@ export class TransactionService {
     if (ctx?.manager) return work(ctx.manager);
     const afterCommit: (() => Promise<void> | void)[] = [];
     const beforeCommit: CommitStatement[] = [];
-    let flushed: Flushed | undefined;
-    const result = await this.dataSource.transaction(async (manager) => {
+    const runner = this.dataSource.createQueryRunner();
+    let result: T;
+    try {
+      await runner.startTransaction();
+      const manager = runner.manager;
       // Named fields, not a spread: ip and userAgent may be accessors (worked out on first use).
       const inner: RequestContextData = ctx
         ? {
@@ -51,29 +54,36 @@ export class TransactionService {
             beforeCommit,
           }
         : { requestId: '', ip: null, userAgent: null, manager, afterCommit, beforeCommit };
-      const value = await RequestContext.run(inner, () => work(manager));
-      if (beforeCommit.length) flushed = await flush(manager, beforeCommit);
-      return value;
-    });
-    // A queued statement that failed aborted the transaction: PostgreSQL answered the COMMIT behind it
-    // with a rollback. Nothing committed; the error goes to the caller and no afterCommit work runs.
-    const failed = (await flushed?.answers)?.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+      result = await RequestContext.run(inner, () => work(manager));
+      await commit(runner, beforeCommit);
+    } catch (err) {
+      // A failed queued statement leaves the transaction open (aborted): roll it back. The original error
+      // goes to the caller, even if the rollback fails too.
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
     for (const fn of afterCommit) await fn();
     return result;
   }
 
   /**
    * Queues a statement to run in the ambient transaction just before it commits (outside one: at once).
-   * Its failure rolls the transaction back and is thrown by the `run` that opened it. On a connection in
-   * pipeline mode (PostgreSQL; not the embedded database) the queued statements are written together with
-   * the COMMIT, without waiting for their answers: what they add to a transaction is their execution, not
-   * a round trip each.
+   * Its failure rolls the transaction back and is thrown by the `run` that opened it. The queued statements
+   * are written in one message with the COMMIT (CommitQuery): what they add to a transaction is their
+   * execution, not a round trip each.
    */
   async beforeCommit(statement: CommitStatement): Promise<void> {
-    const ctx = RequestContext.current();
-    if (ctx?.manager && ctx.beforeCommit) ctx.beforeCommit.push(statement);
-    else await this.manager().query(statement.text, statement.values);
+    if (!this.queueBeforeCommit(statement)) await this.manager().query(statement.text, statement.values);
+  }
+
+  /** beforeCommit's queueing alone: true if the statement was queued (inside a transaction), else false. */
+  queueBeforeCommit(statement: CommitStatement): boolean {
+    const queue = RequestContext.current()?.beforeCommit;
+    if (!queue) return false;
+    queue.push(statement);
+    return true;
   }
 
   /** Runs `fn` after the ambient transaction commits (never if it rolls back); at once outside one. */
@@ -84,31 +94,33 @@ export class TransactionService {
   }
 }
 
-/** The answers of statements sent without waiting (wrapped: an async function would await a bare promise). */
-interface Flushed {
-  answers: Promise<PromiseSettledResult<unknown>[]>;
+/** The query runner's state that `commit` settles itself when it commits with its own message. */
+interface RunnerState {
+  isTransactionActive: boolean;
+  transactionDepth: number;
 }
 
 /**
- * Sends the queued statements on the transaction's connection. In pipeline mode they go out at once and
- * `answers` settles when theirs arrive (before the COMMIT's, which TypeORM sends next); without it, each
- * is awaited in turn (a failure throws here and rolls back as usual).
+ * Commits the runner's transaction with the queued statements in front of the COMMIT. On node-postgres
+ * (PostgreSQL, and the embedded database through its socket) statements and COMMIT go as one message
+ * (CommitQuery); a failed statement throws here and the transaction is still open, to be rolled back.
+ * Another driver runs the statements one by one, then TypeORM's commit.
  */
-async function flush(manager: EntityManager, statements: CommitStatement[]): Promise<Flushed | undefined> {
-  const client = (await manager.queryRunner?.connect()) as PgClient | undefined;
-  if (client?.pipeline) {
-    // Corked until the end of this turn of the event loop: the statements and the COMMIT that TypeORM
-    // writes a few microtasks later leave in one write (one system call here, one wake-up there).
-    const stream = client.connection?.stream;
-    if (stream?.cork && stream.uncork) {
-      stream.cork();
-      setImmediate(() => stream.uncork?.());
-    }
-    return { answers: Promise.allSettled(statements.map((s) => client.query(s))) };
+async function commit(runner: QueryRunner, statements: CommitStatement[]): Promise<void> {
+  const client = (await runner.connect()) as PgClient;
+  if (!isPgClient(client)) {
+    for (const s of statements) await runner.query(s.text, s.values);
+    await runner.commitTransaction();
+    return;
   }
-  for (const s of statements) {
-    if (client && typeof client.query === 'function') await client.query(s);
-    else await manager.query(s.text, s.values);
-  }
-  return undefined;
+  await new Promise<void>((resolve, reject) => {
+    client.query(new CommitQuery(statements, (err) => (err ? reject(err) : resolve())));
+  });
+  const state = runner as unknown as RunnerState;
+  state.isTransactionActive = false;
+  state.transactionDepth = 0;
+}
+
+function isPgClient(client: PgClient | undefined): client is PgClient {
+  return typeof client?.query === 'function' && typeof client.connection?.parse === 'function';
 }
