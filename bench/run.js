@@ -20,7 +20,7 @@ process.env.UV_THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE || String(Math.m
 
 const { spawn, spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { mkdirSync, writeFileSync } = require('node:fs');
+const { mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const autocannon = require('autocannon');
@@ -48,6 +48,54 @@ const ALL_CPUS = `0-${CPUS - 1}`;
 /** Sets the CPU affinity of every thread of a process (taskset -a -p). */
 function pinTo(pid, cpus) {
   if (PIN) spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * The local PostgreSQL and Redis (when DATABASE_URL / REDIS_URL name this host) run beside the load
+ * generator, not on the servers' CPU: deployed, the API's core is its own and the database another
+ * machine's. Left to float, PostgreSQL's backends were woken onto the API's core (the API wakes them)
+ * and every database-heavy scenario measured the API and PostgreSQL sharing one core. Each process's
+ * affinity is read first and put back at the end (`restoreServices`), also on Ctrl-C.
+ * BENCH_PIN_SERVICES=0 leaves them floating (servers and load generator still pinned).
+ */
+const PIN_SERVICES = PIN && process.env.BENCH_PIN_SERVICES !== '0';
+const serviceAffinity = new Map();
+function pinServices(cpus, { postgres, redis }) {
+  if (!PIN_SERVICES) return;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let comm;
+    try {
+      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+    } catch {
+      continue; // gone
+    }
+    if (!((postgres && comm === 'postgres') || (redis && comm === 'redis-server'))) continue;
+    if (!serviceAffinity.has(entry)) {
+      const mask = /affinity mask: ([0-9a-f]+)/.exec(spawnSync('taskset', ['-p', entry], { encoding: 'utf8' }).stdout ?? '')?.[1];
+      if (!mask) continue;
+      serviceAffinity.set(entry, mask);
+    }
+    spawnSync('taskset', ['-a', '-p', '-c', cpus, entry], { stdio: 'ignore' });
+  }
+}
+function pinnedServices({ postgres, redis }) {
+  if (!PIN_SERVICES) return '';
+  const names = [postgres && 'PostgreSQL', redis && 'Redis'].filter(Boolean);
+  return names.length ? `, ${names.join(' and ')}` : '';
+}
+function restoreServices() {
+  for (const [pid, mask] of serviceAffinity) spawnSync('taskset', ['-a', '-p', mask, pid], { stdio: 'ignore' });
+  serviceAffinity.clear();
+}
+/** Is a service URL on this host (so that its processes can be pinned)? */
+function isLocal(url) {
+  try {
+    const host = new URL(url).hostname;
+    return ['127.0.0.1', 'localhost', '[::1]', '::1', ''].includes(host);
+  } catch {
+    return false;
+  }
 }
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = benchRedisUrl(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
@@ -623,6 +671,7 @@ async function main() {
   const dbUrl = new URL(DATABASE_URL);
   dbUrl.pathname = `/${dbName}`;
   const redis = (await redisAnswers(REDIS_URL)) ? REDIS_URL : undefined;
+  const localServices = { postgres: isLocal(DATABASE_URL), redis: !!redis && isLocal(redis) };
   const ctx = { users: [], refreshTokens: [] };
   const results = {};
   let api;
@@ -693,6 +742,7 @@ async function main() {
         log(`${s.id}: ${s.name}`);
         for (const proc of [api, hello, noAudit]) pinTo(proc.child.pid, s.allCpus ? ALL_CPUS : SERVER_CPUS);
         pinTo(process.pid, s.allCpus ? ALL_CPUS : LOAD_CPUS);
+        pinServices(s.allCpus ? ALL_CPUS : LOAD_CPUS, localServices);
         results[s.id] = s.run ? await s.run(ctx) : await runHttp(s, ctx);
         if (results[s.id].partner) {
           results[s.partner] = results[s.id].partner;
@@ -715,6 +765,7 @@ async function main() {
       }
     }
   } finally {
+    restoreServices();
     if (api) await stop(api);
     if (hello) await stop(hello);
     if (noAudit) await stop(noAudit);
@@ -729,7 +780,7 @@ async function main() {
     `SaaSReady bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ` +
     `load average ${load(loadStart)} at start, ${load(os.loadavg())} at end, ` +
     `PostgreSQL ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, Redis ${redis ?? 'none'}, ` +
-    `${PIN ? `servers pinned to CPU ${SERVER_CPUS}, load generator to CPU ${LOAD_CPUS} (login and argon2: all CPUs)` : 'no CPU pinning'}, ` +
+    `${PIN ? `servers pinned to CPU ${SERVER_CPUS}, load generator${pinnedServices(localServices)} to CPU ${LOAD_CPUS} (login and argon2: all CPUs)` : 'no CPU pinning'}, ` +
     `${WARMUP}s warm-up + ${DURATION}s per scenario in ${ROUNDS} slices alternating with hello, ${CONNECTIONS} connections (login 16); total ${((Date.now() - t0) / 1000).toFixed(0)} s`;
   const table = report(results, meta);
   const dir = path.join(__dirname, 'results');
@@ -741,6 +792,7 @@ async function main() {
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
+    restoreServices();
     for (const c of children) c.kill('SIGKILL');
     process.exit(130);
   });
