@@ -519,6 +519,41 @@ describe('audit log: routes, chain, append-only, retention', () => {
       },
     );
 
+    it.each([
+      ['audit_logs_action_check', { action: `'Org Updated'` }],
+      ['audit_logs_user_email_check', { email: `repeat('e', 321)` }],
+      ['audit_logs_target_type_check', { targetType: `repeat('t', 33)` }],
+      ['audit_logs_target_id_check', { targetId: `repeat('i', 257)` }],
+      ['audit_logs_ip_address_check', { ip: `repeat('1', 65)` }],
+      ['audit_logs_user_agent_check', { userAgent: `repeat('a', 513)` }],
+      ['audit_logs_metadata_check', { metadata: `'[1]'::jsonb` }],
+    ])('audit_append refuses a row the table rules out (%s, SQLSTATE 23514) and writes nothing', async (constraint, bad) => {
+      const u = await givenUser(t);
+      const v = {
+        email: 'NULL',
+        action: `'org.updated'`,
+        targetType: `'org'`,
+        targetId: 'NULL',
+        ip: 'NULL',
+        userAgent: 'NULL',
+        metadata: `'{}'::jsonb`,
+        ...bad,
+      };
+      const count = async () => (await t.sql(`SELECT 1 FROM audit_logs WHERE org_id = $1`, [u.orgId])).length;
+      const before = await count();
+      const error = await t
+        .sql(
+          `SELECT audit_append(gen_random_uuid(), $1::uuid, NULL, ${v.email}, ${v.action}, ${v.targetType}, ${v.targetId}, ${v.ip}, ${v.userAgent}, ${v.metadata}, now(), '{}')`,
+          [u.orgId],
+        )
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(error).toMatchObject({ code: '23514', constraint });
+      expect(await count()).toBe(before);
+    });
+
     it('audit_append refuses to run outside READ COMMITTED (its read of the chain would miss the last commit)', async () => {
       const u = await givenUser(t);
       const ds = t.app.get(DataSource);

@@ -1,9 +1,9 @@
 import { DataSource, QueryRunner } from 'typeorm';
-import { CommitQuery, CommitStatement, TransactionService } from '@saasready/core';
+import { CommitStatement, commitWithStatements, TransactionService } from '@saasready/core';
 import { createTestApp, TestApp } from '../support/test-app';
 
 /**
- * The end of a transaction as one message (CommitQuery): queued statements and COMMIT, one Sync. Run on a
+ * The end of a transaction as one message (commitWithStatements, CommitQuery): queued statements and COMMIT, one Sync. Run on a
  * connection of the API's own pool (PostgreSQL, or the embedded database without DATABASE_URL).
  */
 describe('CommitQuery: queued statements and the COMMIT in one message', () => {
@@ -20,19 +20,15 @@ describe('CommitQuery: queued statements and the COMMIT in one message', () => {
     await t.close();
   });
 
-  /** BEGIN on a runner of the pool, then `end(runner's pg client)`; the runner is released after. */
-  async function inTransaction(end: (client: { query(q: CommitQuery): void }, runner: QueryRunner) => Promise<void>): Promise<void> {
+  /** BEGIN on a runner of the pool, then `end(runner)`; the runner is released after. */
+  async function inTransaction(end: (runner: QueryRunner) => Promise<void>): Promise<void> {
     const runner = ds.createQueryRunner();
     try {
       await runner.startTransaction();
-      await end((await runner.connect()) as { query(q: CommitQuery): void }, runner);
+      await end(runner);
     } finally {
       await runner.release();
     }
-  }
-
-  function commitWith(client: { query(q: CommitQuery): void }, statements: CommitStatement[]): Promise<void> {
-    return new Promise((resolve, reject) => client.query(new CommitQuery(statements, (err) => (err ? reject(err) : resolve()))));
   }
 
   const insert = (id: number, values: unknown[] = [null, null, null]): CommitStatement => ({
@@ -43,9 +39,9 @@ describe('CommitQuery: queued statements and the COMMIT in one message', () => {
 
   it('commits the statements and the transaction together, values converted as node-postgres does', async () => {
     const at = new Date('2026-01-02T03:04:05.678Z');
-    await inTransaction(async (client, runner) => {
+    await inTransaction(async (runner) => {
       await runner.query(`INSERT INTO commit_query_probe (id) VALUES (1)`);
-      await commitWith(client, [insert(2, [at, { a: [1, 'x'] }, Buffer.from([0, 255])]), { text: 'SELECT 1', values: [] }]);
+      await commitWithStatements(runner, [insert(2, [at, { a: [1, 'x'] }, Buffer.from([0, 255])]), { text: 'SELECT 1', values: [] }]);
       // Committed: another connection sees both rows before this runner is released.
       expect(await t.sql(`SELECT id FROM commit_query_probe WHERE id IN (1, 2)`)).toHaveLength(2);
     });
@@ -59,9 +55,9 @@ describe('CommitQuery: queued statements and the COMMIT in one message', () => {
   });
 
   it('a failing statement commits nothing: the COMMIT behind it is skipped and the transaction is left to roll back', async () => {
-    await inTransaction(async (client, runner) => {
+    await inTransaction(async (runner) => {
       await runner.query(`INSERT INTO commit_query_probe (id) VALUES (10)`);
-      await expect(commitWith(client, [insert(11), insert(10)])).rejects.toThrow(/duplicate key/);
+      await expect(commitWithStatements(runner, [insert(11), insert(10)])).rejects.toThrow(/duplicate key/);
       // Still in the (aborted) transaction: PostgreSQL refuses anything but its end.
       await expect(runner.query('SELECT 1')).rejects.toThrow(/current transaction is aborted/);
       await runner.rollbackTransaction();
@@ -73,17 +69,14 @@ describe('CommitQuery: queued statements and the COMMIT in one message', () => {
     // One connection for every step: the bookkeeping of prepared statements is per connection.
     const runner = ds.createQueryRunner();
     try {
-      const client = (await runner.connect()) as { query(q: CommitQuery): void };
       const step = async (statements: CommitStatement[]) => {
         await runner.startTransaction();
         try {
-          await commitWith(client, statements);
+          await commitWithStatements(runner, statements);
         } catch (e) {
           await runner.rollbackTransaction();
           throw e;
         }
-        (runner as unknown as { isTransactionActive: boolean; transactionDepth: number }).isTransactionActive = false;
-        (runner as unknown as { transactionDepth: number }).transactionDepth = 0;
       };
       // The statement parses, then its execution fails: it exists on the connection.
       await expect(step([{ name: 'commit_query_div', text: 'SELECT 1 / $1::int', values: [0] }])).rejects.toThrow(/division by zero/);

@@ -123,9 +123,7 @@ export class AuditService {
       metadata: redactMetadata(event.metadata ?? {}),
       timestamp: this.clock.now(),
     };
-    const statement = appendStatement(row);
-    // Inside a transaction the row is written when it commits (no await: nothing to wait for here).
-    if (!this.tx.queueBeforeCommit(statement)) await this.tx.manager().query(statement.text, statement.values);
+    await this.tx.beforeCommit(appendStatement(row));
     return row.id;
   }
 

@@ -3,9 +3,8 @@ import { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner, Re
 import { CommitQuery } from './commit-query';
 import { CommitStatement, RequestContext, RequestContextData } from '../context/request-context';
 
-/** What of the pg client under a TypeORM query runner `commit` uses. */
+/** What of the node-postgres client under TypeORM's PostgreSQL query runner the commit uses. */
 interface PgClient {
-  connection?: { parse?: unknown };
   query(query: CommitQuery): void;
 }
 
@@ -55,7 +54,7 @@ export class TransactionService {
           }
         : { requestId: '', ip: null, userAgent: null, manager, afterCommit, beforeCommit };
       result = await RequestContext.run(inner, () => work(manager));
-      await commit(runner, beforeCommit);
+      await commitWithStatements(runner, beforeCommit);
     } catch (err) {
       // A failed queued statement leaves the transaction open (aborted): roll it back. The original error
       // goes to the caller, even if the rollback fails too.
@@ -74,16 +73,11 @@ export class TransactionService {
    * are written in one message with the COMMIT (CommitQuery): what they add to a transaction is their
    * execution, not a round trip each.
    */
-  async beforeCommit(statement: CommitStatement): Promise<void> {
-    if (!this.queueBeforeCommit(statement)) await this.manager().query(statement.text, statement.values);
-  }
-
-  /** beforeCommit's queueing alone: true if the statement was queued (inside a transaction), else false. */
-  queueBeforeCommit(statement: CommitStatement): boolean {
+  beforeCommit(statement: CommitStatement): Promise<void> | void {
     const queue = RequestContext.current()?.beforeCommit;
-    if (!queue) return false;
-    queue.push(statement);
-    return true;
+    if (queue)
+      queue.push(statement); // queued: nothing to wait for (no promise on the audited hot path)
+    else return this.manager().query(statement.text, statement.values);
   }
 
   /** Runs `fn` after the ambient transaction commits (never if it rolls back); at once outside one. */
@@ -94,33 +88,24 @@ export class TransactionService {
   }
 }
 
-/** The query runner's state that `commit` settles itself when it commits with its own message. */
+/** The query runner's state that the commit settles itself (TypeORM's commitTransaction would). */
 interface RunnerState {
   isTransactionActive: boolean;
   transactionDepth: number;
 }
 
 /**
- * Commits the runner's transaction with the queued statements in front of the COMMIT. On node-postgres
- * (PostgreSQL, and the embedded database through its socket) statements and COMMIT go as one message
- * (CommitQuery); a failed statement throws here and the transaction is still open, to be rolled back.
- * Another driver runs the statements one by one, then TypeORM's commit.
+ * Commits the runner's transaction (top level, begun with startTransaction) with `statements` in front of
+ * the COMMIT, in one message (CommitQuery), and leaves the runner as TypeORM's commitTransaction would
+ * (no transaction; TypeORM's transaction subscribers are not called: the project has none). A failed
+ * statement throws here with the transaction still open and aborted: roll it back.
  */
-async function commit(runner: QueryRunner, statements: CommitStatement[]): Promise<void> {
+export async function commitWithStatements(runner: QueryRunner, statements: readonly CommitStatement[]): Promise<void> {
   const client = (await runner.connect()) as PgClient;
-  if (!isPgClient(client)) {
-    for (const s of statements) await runner.query(s.text, s.values);
-    await runner.commitTransaction();
-    return;
-  }
   await new Promise<void>((resolve, reject) => {
     client.query(new CommitQuery(statements, (err) => (err ? reject(err) : resolve())));
   });
   const state = runner as unknown as RunnerState;
   state.isTransactionActive = false;
   state.transactionDepth = 0;
-}
-
-function isPgClient(client: PgClient | undefined): client is PgClient {
-  return typeof client?.query === 'function' && typeof client.connection?.parse === 'function';
 }
