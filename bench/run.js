@@ -76,12 +76,14 @@ function pinServices(cpus, { postgres, redis }) {
       if (!mask) continue;
       serviceAffinity.set(entry, mask);
     }
-    spawnSync('taskset', ['-a', '-p', '-c', cpus, entry], { stdio: 'ignore' });
+    // Another user's processes (not running as root or their owner): taskset refuses, and the report says so.
+    if (spawnSync('taskset', ['-a', '-p', '-c', cpus, entry], { stdio: 'ignore' }).status === 0) pinnedComms.add(comm);
   }
 }
-function pinnedServices({ postgres, redis }) {
-  if (!PIN_SERVICES) return '';
-  const names = [postgres && 'PostgreSQL', redis && 'Redis'].filter(Boolean);
+const pinnedComms = new Set();
+/** For the report: which services were actually pinned. */
+function pinnedServices() {
+  const names = [pinnedComms.has('postgres') && 'PostgreSQL', pinnedComms.has('redis-server') && 'Redis'].filter(Boolean);
   return names.length ? `, ${names.join(' and ')}` : '';
 }
 function restoreServices() {
@@ -780,7 +782,7 @@ async function main() {
     `SaaSReady bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ` +
     `load average ${load(loadStart)} at start, ${load(os.loadavg())} at end, ` +
     `PostgreSQL ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')}, Redis ${redis ?? 'none'}, ` +
-    `${PIN ? `servers pinned to CPU ${SERVER_CPUS}, load generator${pinnedServices(localServices)} to CPU ${LOAD_CPUS} (login and argon2: all CPUs)` : 'no CPU pinning'}, ` +
+    `${PIN ? `servers pinned to CPU ${SERVER_CPUS}, load generator${pinnedServices()} to CPU ${LOAD_CPUS} (login and argon2: all CPUs)` : 'no CPU pinning'}, ` +
     `${WARMUP}s warm-up + ${DURATION}s per scenario in ${ROUNDS} slices alternating with hello, ${CONNECTIONS} connections (login 16); total ${((Date.now() - t0) / 1000).toFixed(0)} s`;
   const table = report(results, meta);
   const dir = path.join(__dirname, 'results');
